@@ -1,0 +1,3 @@
+"""S4E Python SDK."""
+
+__version__ = "0.1.0"

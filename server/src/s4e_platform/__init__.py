@@ -1,0 +1,3 @@
+"""S4E platform: API, console, workers, scheduler and scanners."""
+
+__version__ = "0.1.0"

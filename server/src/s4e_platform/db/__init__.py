@@ -1,0 +1,1 @@
+"""Database: engine, unit of work, declarative base shared by every domain's models."""

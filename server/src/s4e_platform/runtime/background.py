@@ -1,0 +1,90 @@
+"""Background loops of one process: the publisher (leader only) and delivery workers.
+
+Embedded mode runs all of them as threads of `s4e server up`; scale-out runs the publisher in
+`s4e server scheduler` and delivery workers in `s4e server worker`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from s4e_platform.config import get_settings
+from s4e_platform.runtime import leader
+
+log = logging.getLogger("s4e.runtime")
+
+
+class Background:
+    def __init__(self) -> None:
+        self.stop = threading.Event()
+        self.threads: list[threading.Thread] = []
+
+    def _spawn(self, name: str, target, *args) -> None:
+        t = threading.Thread(target=target, args=args, name=name, daemon=True)
+        t.start()
+        self.threads.append(t)
+
+    def start_publisher(self) -> None:
+        """Publisher guarded by the `publisher` lease, so only one process assigns event ids."""
+        from s4e_platform.event import publisher
+
+        settings = get_settings()
+
+        def loop() -> None:
+            while not self.stop.is_set():
+                if leader.acquire("publisher", ttl=15.0):
+                    inner = threading.Event()
+
+                    def renew(inner: threading.Event = inner) -> None:
+                        while not inner.is_set() and not self.stop.is_set():
+                            if not leader.acquire("publisher", ttl=15.0):
+                                log.warning("lost publisher lease")
+                                inner.set()
+                                return
+                            self.stop.wait(5.0)
+                        inner.set()
+
+                    threading.Thread(target=renew, name="s4e-publisher-lease", daemon=True).start()
+                    stop_any = _Either(self.stop, inner)
+                    publisher.run_forever(stop_any, settings.publisher_interval, settings.database_url)
+                else:
+                    self.stop.wait(5.0)
+
+        self._spawn("s4e-publisher", loop)
+
+    def start_delivery_workers(self) -> None:
+        from s4e_platform.webhook import worker
+
+        settings = get_settings()
+        self._spawn("s4e-deliveries", worker.run_forever, self.stop, settings.delivery_concurrency)
+
+    def start_redis_bridge(self) -> None:
+        settings = get_settings()
+        if settings.redis_url:
+            from s4e_platform.event import hub
+
+            hub.start_redis_bridge(settings.redis_url)
+
+    def shutdown(self, timeout: float = 5.0) -> None:
+        self.stop.set()
+        for t in self.threads:
+            t.join(timeout)
+
+
+class _Either:
+    """Duck-typed threading.Event that is set when either of two events is."""
+
+    def __init__(self, a: threading.Event, b: threading.Event) -> None:
+        self.a, self.b = a, b
+
+    def is_set(self) -> bool:
+        return self.a.is_set() or self.b.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        step = 0.1 if timeout is None else min(0.1, timeout)
+        waited = 0.0
+        while not self.is_set() and (timeout is None or waited < timeout):
+            self.a.wait(step)
+            waited += step
+        return self.is_set()
