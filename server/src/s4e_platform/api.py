@@ -9,10 +9,19 @@ API_PREFIX = "/api/v1"
 
 def include_routers(app: FastAPI) -> None:
     from s4e_platform import health
+    from s4e_platform.asset import bulk_endpoints as asset_bulk
     from s4e_platform.asset import endpoints as asset
+    from s4e_platform.asset import verification_endpoints as asset_verification
+    from s4e_platform.auth import endpoints as auth
+    from s4e_platform.auth import key_endpoints as api_keys
+    from s4e_platform.auth import oauth_endpoints as oauth
     from s4e_platform.event import endpoints as event
+    from s4e_platform.event import stream as event_stream
+    from s4e_platform.user import endpoints as user
+    from s4e_platform.webhook import endpoints as webhook
+    from s4e_platform.workspace import endpoints as workspace
 
     app.include_router(health.router)
-    app.include_router(health.meta_router, prefix=API_PREFIX)
-    app.include_router(asset.router, prefix=API_PREFIX)
-    app.include_router(event.router, prefix=API_PREFIX)
+    for module in (health.meta_router, auth, oauth, user, workspace, api_keys, asset_bulk, asset_verification,
+                   asset, event_stream, event, webhook):
+        app.include_router(getattr(module, "router", module), prefix=API_PREFIX)
