@@ -62,12 +62,21 @@ def wait_for_publish(since_generation: int, timeout: float) -> int:
         return _generation
 
 
+_bridge_lock = threading.Lock()
+
+
 def start_redis_bridge(url: str) -> None:
-    """Scale-out: relay publishes from other processes (via Redis) into the local condition."""
+    """Scale-out: relay publishes from other processes (via Redis) into the local condition.
+
+    Idempotent: the CLI starts it for `s4e server api`, and the SSE endpoint starts it lazily when the app
+    runs under another server, so one process never runs two bridges."""
     global _redis
     import redis
 
-    _redis = redis.Redis.from_url(url)
+    with _bridge_lock:
+        if _redis is not None:
+            return
+        _redis = redis.Redis.from_url(url)
 
     def run() -> None:
         while True:

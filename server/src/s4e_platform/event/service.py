@@ -14,7 +14,7 @@ from s4e_platform.event.models import Event
 from s4e_platform.kit.clock import isoformat
 from s4e_platform.kit.text import like_escape
 
-_EVENT_PATTERN = re.compile(r"^(\*|[a-z_]+(\.(\*|[a-z_]+))*)$")
+_EVENT_PATTERN = re.compile(r"^(\*|[a-z_]+)(\.(\*|[a-z_]+))*$")  # `*` stands for one whole segment
 
 
 def record(session: Session, *, workspace_id: str | None, event: str, data: dict, actor: dict,
