@@ -1,0 +1,63 @@
+"""Typed request and response models of the S4E API (one module per area)."""
+
+from s4e.models._base import CursorMeta, CursorPage, Page, PageMeta, RequestModel, S4EModel
+from s4e.models.asset import (
+    Asset,
+    AssetBulkUpdate,
+    AssetCreate,
+    AssetMetadata,
+    AssetUpdate,
+    AssetVerification,
+    BulkCounts,
+    BulkItemResult,
+    BulkResult,
+    FindingSummary,
+    ImportCounts,
+    ImportResult,
+    ImportRowResult,
+    ItemError,
+    Technology,
+    Verification,
+    VerificationCheck,
+    VerificationMethodInfo,
+    VerificationOverride,
+)
+from s4e.models.auth import Me, Meta, WorkspaceRef
+from s4e.models.event import Actor, Event
+from s4e.models.key import ApiKey, ApiKeyCreate, ApiKeyUpdate, ApiKeyWithSecret, AssetRestriction, AssetRestrictionInput
+from s4e.models.user import User, UserCreate, UserUpdate
+from s4e.models.webhook import (
+    Delivery,
+    DeliveryAttempt,
+    RedeliverFailed,
+    RedeliverResult,
+    Webhook,
+    WebhookCreate,
+    WebhookFilters,
+    WebhookFiltersInput,
+    WebhookTestResult,
+    WebhookUpdate,
+    WebhookWithSecret,
+)
+from s4e.models.workspace import (
+    Invitation,
+    Member,
+    MemberAdd,
+    MemberUpdate,
+    Workspace,
+    WorkspaceCreate,
+    WorkspaceSettings,
+    WorkspaceUpdate,
+)
+
+__all__ = [
+    "Actor", "ApiKey", "ApiKeyCreate", "ApiKeyUpdate", "ApiKeyWithSecret", "Asset", "AssetBulkUpdate",
+    "AssetCreate", "AssetMetadata", "AssetRestriction", "AssetRestrictionInput", "AssetUpdate", "AssetVerification",
+    "BulkCounts", "BulkItemResult", "BulkResult", "CursorMeta", "CursorPage", "Delivery", "DeliveryAttempt",
+    "Event", "FindingSummary", "ImportCounts", "ImportResult", "ImportRowResult", "Invitation", "ItemError", "Me",
+    "Member", "MemberAdd", "MemberUpdate", "Meta", "Page", "PageMeta", "RedeliverFailed", "RedeliverResult",
+    "RequestModel", "S4EModel", "Technology", "User", "UserCreate", "UserUpdate", "Verification",
+    "VerificationCheck", "VerificationMethodInfo", "VerificationOverride", "Webhook", "WebhookCreate",
+    "WebhookFilters", "WebhookFiltersInput", "WebhookTestResult", "WebhookUpdate", "WebhookWithSecret",
+    "Workspace", "WorkspaceCreate", "WorkspaceRef", "WorkspaceSettings", "WorkspaceUpdate",
+]
