@@ -28,6 +28,7 @@ class Background:
     def start_publisher(self) -> None:
         """Publisher guarded by the `publisher` lease, so only one process assigns event ids."""
         from s4e_platform.event import publisher
+        from s4e_platform.webhook import fanout  # noqa: F401  (registers the webhook fan-out consumer)
 
         settings = get_settings()
 

@@ -47,6 +47,8 @@ class Delivery(Base):
     event: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempt_count: Mapped[int] = mapped_column(Integer, default=0)
+    # attempt_count when the current retry round began: a manual redeliver restarts the schedule.
+    retry_base: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column()
     # A claimed delivery is leased; a worker killed mid-attempt lets the lease lapse and another retries.
     lease_expires_at: Mapped[datetime | None] = mapped_column()

@@ -2,12 +2,12 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-30 01:11:13.460666
+Create Date: 2026-11-30 01:29:34.679409
 """
-import s4e_platform.db.base
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
 from sqlalchemy import Text  # noqa: F401  (autogenerate renders JSONB astext_type=Text())
+import s4e_platform.db.base
 from sqlalchemy.dialects import postgresql
 
 revision = '0001'
@@ -26,6 +26,7 @@ def upgrade() -> None:
     sa.Column('event', sa.String(length=64), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('attempt_count', sa.Integer(), nullable=False),
+    sa.Column('retry_base', sa.Integer(), nullable=False),
     sa.Column('next_attempt_at', s4e_platform.db.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('lease_expires_at', s4e_platform.db.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('attempts', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
