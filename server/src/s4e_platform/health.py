@@ -6,19 +6,20 @@ import socket
 from typing import Literal
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import text
 
 from s4e_platform import __version__
-from s4e_platform.auth.dependencies import AnyPrincipal
+from s4e_platform.auth.dependencies import AnyPrincipal, public
 from s4e_platform.config import get_settings
 from s4e_platform.kit.router import api_router
 from s4e_platform.kit.routing import StrictRoute
 from s4e_platform.kit.schemas import Envelope
 
-router = APIRouter(route_class=StrictRoute, tags=["health"])
+# Probes answer without credentials (load balancers, orchestrators); not enveloped (api.md 2.13).
+router = APIRouter(route_class=StrictRoute, tags=["health"], dependencies=[Depends(public)])
 meta_router = api_router(tags=["meta"])
 
 

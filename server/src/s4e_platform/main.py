@@ -42,7 +42,7 @@ def _document_errors(op: dict, rule: str, method: str) -> None:
     if method in ("POST", "PUT", "PATCH", "DELETE"):  # the body-size middleware reads these bodies
         extra["413"] = "Request body too large"
     if "requestBody" in op:
-        extra["415"] = "Body is not application/json"
+        extra["415"] = "Request body in an unsupported media type"
         extra["422"] = "Validation failed"
     for status, description in extra.items():
         responses.setdefault(status, _error(description))

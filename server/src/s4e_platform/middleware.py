@@ -49,7 +49,7 @@ class RequestContextMiddleware:
             return await self.app(scope, receive, send)
         headers = dict(scope.get("headers") or [])
         given = headers.get(b"x-request-id", b"").decode("latin-1")
-        request_id = given if _REQUEST_ID.match(given) else new_id("req")
+        request_id = given if _REQUEST_ID.fullmatch(given) else new_id("req")
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         started = time.perf_counter()
@@ -154,7 +154,7 @@ class IdempotencyMiddleware:
             return await self.app(scope, receive, send)
         rid = scope.get("state", {}).get("request_id", "req_unknown")
         key_s = key.decode("latin-1")
-        if not _IDEM_KEY.match(key_s):
+        if not _IDEM_KEY.fullmatch(key_s):
             return await _send_error(send, 400, "invalid_parameter",
                                      "Idempotency-Key must be 1-255 printable ASCII characters", rid)
         credential = (headers.get(b"authorization") or headers.get(b"x-api-key") or
@@ -172,21 +172,7 @@ class IdempotencyMiddleware:
             return await _send_error(send, 409, "idempotency_in_progress",
                                      "A request with this Idempotency-Key is still in progress", rid)
         if record is not None:
-            r_hash, r_status, r_code, r_headers, r_body = record
-            if r_hash != request_hash:
-                return await _send_error(send, 422, "idempotency_key_mismatch",
-                                         "This Idempotency-Key was used with a different request", rid)
-            if r_status != "completed":
-                return await _send_error(send, 409, "idempotency_in_progress",
-                                         "A request with this Idempotency-Key is still in progress", rid)
-            from s4e_platform.kit.crypto import cipher
-
-            payload = cipher().decrypt(r_body.decode()).encode() if r_body else b""
-            hdrs = [(k.encode(), v.encode()) for k, v in (r_headers or {}).items()]
-            hdrs += [(b"idempotency-replayed", b"true"), (b"content-length", str(len(payload)).encode())]
-            await send({"type": "http.response.start", "status": r_code, "headers": hdrs})
-            await send({"type": "http.response.body", "body": payload})
-            return
+            return await _answer_from_record(scope, send, record, request_hash, rid)
 
         captured = {"status": 500, "headers": {}, "body": []}
 
@@ -205,36 +191,92 @@ class IdempotencyMiddleware:
             await run_in_threadpool(_finish, principal_key, key_s, captured)
 
 
+async def _answer_from_record(scope, send, record: tuple, request_hash: str, rid: str) -> None:
+    """The key was used before: mismatch (422), still running (409), or the stored response replayed."""
+    r_hash, r_status, r_code, r_headers, r_body = record
+    if r_hash != request_hash:
+        return await _send_error(send, 422, "idempotency_key_mismatch",
+                                 "This Idempotency-Key was used with a different request", rid)
+    if r_status != "completed":
+        return await _send_error(send, 409, "idempotency_in_progress",
+                                 "A request with this Idempotency-Key is still in progress", rid)
+    # A stored answer is only for a credential that still works, and a replay spends a token like any
+    # request (the rate-limit headers then appear on it too).
+    refused = await run_in_threadpool(_reauthenticate, scope)
+    if refused is not None:
+        return await _send_error(send, refused.status_code, refused.code, refused.message, rid, refused.details,
+                                 [(k.lower().encode(), v.encode()) for k, v in refused.headers.items()])
+    from s4e_platform.kit.crypto import cipher
+
+    payload = cipher().decrypt(r_body.decode()).encode("latin-1") if r_body else b""
+    payload = _with_request_id(payload, rid) if r_code >= 400 else payload
+    headers = [(k.encode(), v.encode()) for k, v in (r_headers or {}).items()]
+    headers += [(b"idempotency-replayed", b"true"), (b"content-length", str(len(payload)).encode())]
+    await send({"type": "http.response.start", "status": r_code, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})
+
+
+def _reauthenticate(scope):
+    """The APIError (401, 403 csrf_failed, 429 ...) that the credential of this request now earns, if any."""
+    from starlette.requests import Request
+
+    from s4e_platform.auth.dependencies import authenticate
+    from s4e_platform.db.session import unit_of_work
+    from s4e_platform.errors import APIError
+
+    try:
+        with unit_of_work(readonly=True) as s:
+            s.info["readonly"] = True
+            authenticate(Request(scope), s)
+    except APIError as exc:
+        return exc
+    return None
+
+
+def _lookup(session, principal_key: str, key: str):
+    from s4e_platform.idempotency.models import IdempotencyRecord
+
+    return session.execute(select(IdempotencyRecord).where(
+        IdempotencyRecord.principal_key == principal_key, IdempotencyRecord.key == key)).scalar_one_or_none()
+
+
+def _stored(row) -> tuple:
+    return row.request_hash, row.status, row.response_status, row.response_headers, row.response_body
+
+
 def _begin(principal_key: str, key: str, request_hash: str):
-    """Claim the key, or return the stored (hash, status, code, headers, body) of its first use."""
+    """Claim the key, or return the stored (hash, status, code, headers, body) of its first use.
+
+    A plain read comes first: on SQLite the first request may hold the write lock for its whole unit of work,
+    and a same-key retry must learn "in progress" at once instead of queueing behind it.
+    """
     from s4e_platform.db.session import unit_of_work
     from s4e_platform.idempotency.models import IdempotencyRecord
 
     now = utcnow()
+    with unit_of_work(readonly=True) as s:
+        existing = _lookup(s, principal_key, key)
+        if existing is not None and existing.expires_at >= now:
+            return _stored(existing)
     with unit_of_work() as s:
         s.execute(delete(IdempotencyRecord).where(IdempotencyRecord.principal_key == principal_key,
                                                   IdempotencyRecord.key == key,
                                                   IdempotencyRecord.expires_at < now))
-        existing = s.execute(select(IdempotencyRecord).where(
-            IdempotencyRecord.principal_key == principal_key, IdempotencyRecord.key == key)).scalar_one_or_none()
-        if existing is None:
-            s.add(IdempotencyRecord(principal_key=principal_key, key=key, request_hash=request_hash,
-                                    status="in_progress", expires_at=now + timedelta(hours=24)))
-            return None
-        return (existing.request_hash, existing.status, existing.response_status, existing.response_headers,
-                existing.response_body)
+        existing = _lookup(s, principal_key, key)
+        if existing is not None:
+            return _stored(existing)
+        s.add(IdempotencyRecord(principal_key=principal_key, key=key, request_hash=request_hash,
+                                status="in_progress", expires_at=now + timedelta(hours=24)))
+        return None
 
 
 def _finish(principal_key: str, key: str, captured: dict) -> None:
     from s4e_platform.db.session import unit_of_work
-    from s4e_platform.idempotency.models import IdempotencyRecord
     from s4e_platform.kit.crypto import cipher
 
     status = captured["status"]
     with unit_of_work() as s:
-        row = s.execute(select(IdempotencyRecord).where(
-            IdempotencyRecord.principal_key == principal_key,
-            IdempotencyRecord.key == key)).scalar_one_or_none()
+        row = _lookup(s, principal_key, key)
         if row is None:
             return
         if status >= 500 or status in (401, 429):
@@ -244,7 +286,20 @@ def _finish(principal_key: str, key: str, captured: dict) -> None:
             row.response_status = status
             row.response_headers = captured["headers"]
             payload = b"".join(captured["body"])
-            row.response_body = cipher().encrypt(payload.decode("utf-8", "replace")).encode()
+            # latin-1 maps every byte to one character, so any body (not only UTF-8) round-trips exactly.
+            row.response_body = cipher().encrypt(payload.decode("latin-1")).encode()
+
+
+def _with_request_id(payload: bytes, request_id: str) -> bytes:
+    """A replayed error envelope names the replaying request, like its X-Request-ID header does."""
+    try:
+        doc = json.loads(payload)
+    except ValueError:
+        return payload
+    if isinstance(doc, dict) and isinstance(doc.get("error"), dict) and "request_id" in doc["error"]:
+        doc["error"]["request_id"] = request_id
+        return json.dumps(doc, separators=(",", ":")).encode()
+    return payload
 
 
 def _cookie(header: bytes, name: str) -> bytes | None:

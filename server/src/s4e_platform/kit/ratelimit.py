@@ -13,6 +13,11 @@ from dataclasses import dataclass
 TIERS = {"standard": (100, 20), "premium": (1000, 100), "enterprise": (10000, 500)}
 
 
+def now() -> float:
+    """Unix seconds: the one clock every bucket reads (Redis buckets too, so replicas agree on refills)."""
+    return time.time()
+
+
 @dataclass
 class Decision:
     allowed: bool
@@ -26,13 +31,12 @@ class Decision:
                 "X-RateLimit-Reset": str(self.reset_at)}
 
 
-def _decide(tokens: float, capacity: int, rate_per_s: float, now: float, per_minute: int) -> Decision:
-    allowed = tokens >= 1.0
-    if allowed:
-        tokens -= 1.0
-    full_in = (capacity - tokens) / rate_per_s
+def _decision(allowed: bool, tokens: float, capacity: int, rate_per_s: float, at: float,
+              per_minute: int) -> Decision:
+    """Headers for a bucket holding `tokens` after this request: full again after (capacity - tokens) / rate."""
+    full_at = math.ceil(at + (capacity - tokens) / rate_per_s)
     retry = 0 if allowed else max(1, math.ceil((1.0 - tokens) / rate_per_s))
-    return Decision(allowed, per_minute, int(tokens), int(now + full_in + 0.999), retry), tokens
+    return Decision(allowed, per_minute, max(0, int(tokens)), full_at, retry)
 
 
 class MemoryLimiter:
@@ -43,18 +47,23 @@ class MemoryLimiter:
     def hit(self, key: str, per_minute: int, burst: int) -> Decision:
         capacity = per_minute + burst
         rate = per_minute / 60.0
-        now = time.time()
+        current = now()
         with self._lock:
-            tokens, ts = self._buckets.get(key, (float(capacity), now))
-            tokens = min(capacity, tokens + (now - ts) * rate)
-            decision, tokens = _decide(tokens, capacity, rate, now, per_minute)
-            self._buckets[key] = (tokens, now)
+            tokens, ts = self._buckets.get(key, (float(capacity), current))
+            tokens = min(capacity, tokens + max(0.0, current - ts) * rate)
+            allowed = tokens >= 1.0
+            if allowed:
+                tokens -= 1.0
+            # Never move a bucket's clock backwards, or the same interval would be refilled twice.
+            self._buckets[key] = (tokens, max(ts, current))
             if len(self._buckets) > 100_000:  # forget idle buckets (they would be full anyway)
-                cutoff = now - 3600
+                cutoff = current - 3600
                 self._buckets = {k: v for k, v in self._buckets.items() if v[1] > cutoff}
-        return decision
+        return _decision(allowed, tokens, capacity, rate, current, per_minute)
 
 
+# Replicas pass their own clock; a bucket's timestamp only moves forward, so a replica running behind
+# can neither refill an interval twice nor drain tokens it never spent.
 _LUA = """
 local key = KEYS[1]
 local capacity = tonumber(ARGV[1])
@@ -64,10 +73,10 @@ local state = redis.call('HMGET', key, 't', 'ts')
 local tokens = tonumber(state[1])
 local ts = tonumber(state[2])
 if tokens == nil then tokens = capacity; ts = now end
-tokens = math.min(capacity, tokens + (now - ts) * rate)
+tokens = math.min(capacity, tokens + math.max(0, now - ts) * rate)
 local allowed = 0
 if tokens >= 1 then tokens = tokens - 1; allowed = 1 end
-redis.call('HSET', key, 't', tostring(tokens), 'ts', tostring(now))
+redis.call('HSET', key, 't', tostring(tokens), 'ts', tostring(math.max(ts, now)))
 redis.call('EXPIRE', key, math.ceil(capacity / rate) + 60)
 return {allowed, tostring(tokens)}
 """
@@ -83,12 +92,9 @@ class RedisLimiter:
     def hit(self, key: str, per_minute: int, burst: int) -> Decision:
         capacity = per_minute + burst
         rate = per_minute / 60.0
-        now = time.time()
-        allowed, tokens = self._script(keys=[f"s4e:rl:{key}"], args=[capacity, rate, now])
-        tokens = float(tokens)
-        full_in = (capacity - tokens) / rate
-        retry = 0 if allowed else max(1, math.ceil((1.0 - tokens) / rate))
-        return Decision(bool(allowed), per_minute, int(tokens), int(now + full_in + 0.999), retry)
+        current = now()
+        allowed, tokens = self._script(keys=[f"s4e:rl:{key}"], args=[capacity, rate, current])
+        return _decision(bool(allowed), float(tokens), capacity, rate, current, per_minute)
 
 
 _limiter = None

@@ -1,4 +1,6 @@
-"""APIRouter preset: strict query strings and documented error responses on every operation."""
+"""APIRouter preset: strict query strings and documented error responses on every operation.
+
+Body-related errors (413, 415) are added per operation by main._openapi, only where a request body exists."""
 
 from __future__ import annotations
 
@@ -13,7 +15,6 @@ STANDARD_ERRORS = {
     401: {**_ERR, "description": "Missing or invalid credential"},
     403: {**_ERR, "description": "Authenticated but lacking the scope or role"},
     404: {**_ERR, "description": "Not found (or in another workspace)"},
-    413: {**_ERR, "description": "Request body too large"},
     422: {**_ERR, "description": "Validation failed"},
     429: {**_ERR, "description": "Rate limited"},
 }
