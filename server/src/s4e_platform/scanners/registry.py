@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from s4e_platform.scanners.base import Scanner
+from s4e_platform.scanners.dns import DnsScanner, EmailSecurityScanner, SubdomainDiscoveryScanner
+from s4e_platform.scanners.exposed_files import ExposedFilesScanner
 from s4e_platform.scanners.http_headers import HttpHeadersScanner
 from s4e_platform.scanners.portscan.scanner import PortScanner
 from s4e_platform.scanners.tls import TLSScanner
@@ -35,3 +37,7 @@ def catalog() -> list[dict]:
 register(PortScanner())
 register(TLSScanner())
 register(HttpHeadersScanner())
+register(ExposedFilesScanner())
+register(DnsScanner())
+register(EmailSecurityScanner())
+register(SubdomainDiscoveryScanner())
