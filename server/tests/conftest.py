@@ -34,6 +34,19 @@ def _reset_process_state() -> None:
     ratelimit.reset_limiter()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashing():
+    """Tests build many users per test and never measure hashing cost: argon2id at its minimum cost keeps the
+    suite fast on a 2-core CI machine (hashes still verify with the production hasher)."""
+    from argon2 import PasswordHasher
+    from s4e_platform.auth import passwords
+
+    original = passwords._hasher
+    passwords._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    yield
+    passwords._hasher = original
+
+
 @pytest.fixture(scope="session")
 def database_url() -> str:
     reset_settings()
