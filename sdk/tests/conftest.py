@@ -19,9 +19,11 @@ if str(SERVER_DIR) not in sys.path:
 try:  # The platform is optional for the SDK: without it the contract and CLI tests are skipped.
     # isort: off
     # The server's conftest first: it sets the S4E_* test environment before any platform module loads.
+    from tests.conftest import _cheap_password_hashing as _cheap_password_hashing  # noqa: F401 (autouse)
     from tests.conftest import _empty_tables, _reset_process_state
     from tests.conftest import app as app  # noqa: F401 (fixture)
     from tests.conftest import database_url as database_url  # noqa: F401 (fixture)
+    from tests.conftest import settings as settings  # noqa: F401 (fixture)
     from tests.fixtures.auth import Tenant, make_tenant
     # isort: on
 
@@ -35,7 +37,7 @@ BASE_URL = "http://testserver/api/v1"
 @pytest.fixture(autouse=True)
 def isolated_env(monkeypatch, tmp_path):
     """No developer credentials or profiles leak into a test: fresh HOME and config dir, no S4E_* client env."""
-    for name in ("S4E_API_KEY", "S4E_BASE_URL", "S4E_PROFILE", "S4E_WORKSPACE"):
+    for name in ("S4E_API_KEY", "S4E_BASE_URL", "S4E_PROFILE", "S4E_WORKSPACE", "S4E_CLIENT_ID", "S4E_CLIENT_SECRET"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
@@ -91,3 +93,47 @@ def platform(request):
         finally:
             _empty_tables()
             _reset_process_state()
+
+
+@pytest.fixture
+def zone(platform, request):
+    """A loopback DNS server answering TXT queries from `zone.txt[name]`; verification resolves through it."""
+    from dnslib import QTYPE, RR, TXT
+    from dnslib.server import BaseResolver, DNSLogger, DNSServer
+
+    class Zone(BaseResolver):
+        def __init__(self) -> None:
+            self.txt: dict[str, list[str]] = {}
+
+        def resolve(self, request, handler):
+            reply = request.reply()
+            name = str(request.q.qname).rstrip(".").lower()
+            if name not in self.txt:
+                reply.header.rcode = 3  # NXDOMAIN
+            elif request.q.qtype == QTYPE.TXT:
+                for value in self.txt[name]:
+                    reply.add_answer(RR(request.q.qname, QTYPE.TXT, rdata=TXT(value), ttl=1))
+            return reply
+
+    settings = request.getfixturevalue("settings")
+    resolver = Zone()
+    server = DNSServer(resolver, address="127.0.0.1", port=0, logger=DNSLogger(logf=lambda _msg: None))
+    server.start_thread()
+    settings.dns_nameservers = f"127.0.0.1:{server.server.server_address[1]}"
+    yield resolver
+    server.stop()
+
+
+@pytest.fixture
+def receiver(platform, request):
+    """A webhook receiver on 127.0.0.1 (allowlisted for the SSRF guard) and fast retries (the platform's own
+    test receiver)."""
+    from tests.webhook.conftest import Receiver
+
+    settings = request.getfixturevalue("settings")
+    settings.outbound_allowlist = "127.0.0.1"
+    settings.webhook_retry_schedule = "0.05,0.05"
+    settings.webhook_timeout = 5.0
+    r = Receiver()
+    yield r
+    r.close()

@@ -64,16 +64,16 @@ def test_async_client_mirrors_the_sync_client():
     pairs = [(getattr(sync, area), getattr(asyncc, area)) for area in S4EClient.__annotations__]
     pairs += [(sync.assets.verification, asyncc.assets.verification), (sync.webhooks.deliveries,
               asyncc.webhooks.deliveries), (sync.workspaces.members, asyncc.workspaces.members),
-              (sync.workspaces.invitations, asyncc.workspaces.invitations)]
+              (sync.workspaces.invitations, asyncc.workspaces.invitations), (sync.oauth.clients, asyncc.oauth.clients)]
     for blocking, awaiting in pairs:
         ours, theirs = public_methods(type(blocking)), public_methods(type(awaiting))
         assert ours.keys() == theirs.keys(), type(blocking).__name__
         for name in ours:
             assert list(inspect.signature(ours[name]).parameters) == list(inspect.signature(theirs[name]).parameters)
-            returns_pager = name in ("list", "stream")
+            returns_pager = name.startswith("list") or name == "stream"
             assert inspect.iscoroutinefunction(theirs[name]) is not returns_pager, (type(awaiting).__name__, name)
-    assert set(S4EClient.__annotations__) == {"assets", "events", "webhooks", "keys", "workspaces", "users", "auth",
-                                              "meta"}
+    assert set(S4EClient.__annotations__) == {"assets", "events", "webhooks", "keys", "workspaces", "users", "oauth",
+                                              "auth", "meta"}
 
 
 @pytest.mark.skipif(not hasattr(sys, "stdlib_module_names"), reason="needs Python 3.10+ to tell stdlib apart")

@@ -6,15 +6,27 @@ from typing import Any, Optional
 
 import httpx
 
-from s4e._config import resolve
+from s4e._config import Settings, resolve
+from s4e._oauth import ClientCredentials, Scope
 from s4e._transport import AsyncTransport, SyncTransport, Timeout
 from s4e.resources.assets import Assets, AsyncAssets
 from s4e.resources.auth import AsyncAuth, AsyncMetaResource, Auth, MetaResource
 from s4e.resources.events import AsyncEvents, Events
 from s4e.resources.keys import AsyncKeys, Keys
+from s4e.resources.oauth import AsyncOAuth, OAuth
 from s4e.resources.users import AsyncUsers, Users
 from s4e.resources.webhooks import AsyncWebhooks, Webhooks
 from s4e.resources.workspaces import AsyncWorkspaces, Workspaces
+
+
+def _settings(api_key: Optional[str], base_url: Optional[str], workspace: Optional[str], profile: Optional[str],
+              client_id: Optional[str], client_secret: Optional[str],
+              scope: Scope) -> tuple[Settings, Optional[ClientCredentials]]:
+    settings = resolve(api_key=api_key, base_url=base_url, workspace=workspace, profile=profile,
+                       client_id=client_id, client_secret=client_secret)
+    if settings.client_id and settings.client_secret:
+        return settings, ClientCredentials(settings.client_id, settings.client_secret, scope)
+    return settings, None
 
 
 class S4EClient:
@@ -25,6 +37,10 @@ class S4EClient:
     (`profile`, or S4E_PROFILE, or the default one). `retries` is how many times a failed attempt is retried
     (connect errors, 429, 502/503/504); `timeout` is in seconds. Pass `http_client` to use your own
     `httpx.Client` (custom TLS, an in-process test app); it stays yours to close.
+
+    Instead of an API key, `client_id` and `client_secret` (or S4E_CLIENT_ID / S4E_CLIENT_SECRET) of an OAuth
+    client make the client fetch a 900 s access token on first use and a new one shortly before it expires;
+    `scope` narrows the tokens to some of the client's scopes.
 
         with S4EClient() as client:
             for asset in client.assets.list(type="domain"):
@@ -43,6 +59,8 @@ class S4EClient:
     """Workspaces, members and invitations."""
     users: Users
     """Own profile and (superuser) instance users."""
+    oauth: OAuth
+    """OAuth clients and the client-credentials token exchange."""
     auth: Auth
     """The current credential (`me`)."""
     meta: MetaResource
@@ -50,17 +68,19 @@ class S4EClient:
 
     def __init__(self, api_key: Optional[str] = None, base_url: Optional[str] = None, timeout: Timeout = 30,
                  retries: int = 3, proxy: Optional[str] = None, workspace: Optional[str] = None, *,
-                 profile: Optional[str] = None, http_client: Optional[httpx.Client] = None) -> None:
-        settings = resolve(api_key=api_key, base_url=base_url, workspace=workspace, profile=profile)
+                 profile: Optional[str] = None, http_client: Optional[httpx.Client] = None,
+                 client_id: Optional[str] = None, client_secret: Optional[str] = None, scope: Scope = None) -> None:
+        settings, credentials = _settings(api_key, base_url, workspace, profile, client_id, client_secret, scope)
         self._transport = SyncTransport(api_key=settings.api_key, base_url=settings.base_url, timeout=timeout,
                                         retries=retries, workspace=settings.workspace, proxy=proxy,
-                                        http_client=http_client)
+                                        http_client=http_client, credentials=credentials)
         self.assets = Assets(self._transport)
         self.events = Events(self._transport)
         self.webhooks = Webhooks(self._transport)
         self.keys = Keys(self._transport)
         self.workspaces = Workspaces(self._transport)
         self.users = Users(self._transport)
+        self.oauth = OAuth(self._transport)
         self.auth = Auth(self._transport)
         self.meta = MetaResource(self._transport)
 
@@ -100,6 +120,8 @@ class AsyncS4EClient:
     """Workspaces, members and invitations."""
     users: AsyncUsers
     """Own profile and (superuser) instance users."""
+    oauth: AsyncOAuth
+    """OAuth clients and the client-credentials token exchange."""
     auth: AsyncAuth
     """The current credential (`me`)."""
     meta: AsyncMetaResource
@@ -107,17 +129,19 @@ class AsyncS4EClient:
 
     def __init__(self, api_key: Optional[str] = None, base_url: Optional[str] = None, timeout: Timeout = 30,
                  retries: int = 3, proxy: Optional[str] = None, workspace: Optional[str] = None, *,
-                 profile: Optional[str] = None, http_client: Optional[httpx.AsyncClient] = None) -> None:
-        settings = resolve(api_key=api_key, base_url=base_url, workspace=workspace, profile=profile)
+                 profile: Optional[str] = None, http_client: Optional[httpx.AsyncClient] = None,
+                 client_id: Optional[str] = None, client_secret: Optional[str] = None, scope: Scope = None) -> None:
+        settings, credentials = _settings(api_key, base_url, workspace, profile, client_id, client_secret, scope)
         self._transport = AsyncTransport(api_key=settings.api_key, base_url=settings.base_url, timeout=timeout,
                                          retries=retries, workspace=settings.workspace, proxy=proxy,
-                                         http_client=http_client)
+                                         http_client=http_client, credentials=credentials)
         self.assets = AsyncAssets(self._transport)
         self.events = AsyncEvents(self._transport)
         self.webhooks = AsyncWebhooks(self._transport)
         self.keys = AsyncKeys(self._transport)
         self.workspaces = AsyncWorkspaces(self._transport)
         self.users = AsyncUsers(self._transport)
+        self.oauth = AsyncOAuth(self._transport)
         self.auth = AsyncAuth(self._transport)
         self.meta = AsyncMetaResource(self._transport)
 

@@ -5,7 +5,7 @@ The file lives in the user's config directory (`$XDG_CONFIG_HOME/s4e/config.json
 looks like `{"default_profile": "default", "profiles": {"default": {"base_url": ..., "api_key": ...}}}`.
 
 Precedence for every setting: explicit argument > environment (`S4E_API_KEY`, `S4E_BASE_URL`, `S4E_WORKSPACE`,
-`S4E_PROFILE` selects the profile) > profile > built-in default.
+`S4E_CLIENT_ID` + `S4E_CLIENT_SECRET` for OAuth, `S4E_PROFILE` selects the profile) > profile > built-in default.
 """
 
 from __future__ import annotations
@@ -130,11 +130,42 @@ class Settings:
     api_key: str | None
     workspace: str | None
     profile: str
+    client_id: str | None = None
+    """OAuth client id, when the client authenticates with client credentials instead of an API key."""
+    client_secret: str | None = None
+    """OAuth client secret going with `client_id`."""
+
+
+def _credentials(api_key: str | None, client_id: str | None, client_secret: str | None,
+                 stored_key: str | None) -> tuple[str | None, str | None, str | None]:
+    """(api_key, client_id, client_secret): explicit arguments, then the environment, then the profile's key.
+
+    An API key and client credentials given at the same level are ambiguous and refused.
+    """
+    env = os.environ
+    levels = [(api_key, client_id, client_secret, "arguments"),
+              (env.get("S4E_API_KEY"), env.get("S4E_CLIENT_ID"), env.get("S4E_CLIENT_SECRET"), "environment")]
+    for key, cid, secret, where in levels:
+        if key and (cid or secret):
+            raise ConfigurationError(f"Both an API key and OAuth client credentials are set in the {where}; "
+                                     f"use one")
+        if key:
+            return key, None, None
+        if cid or secret:
+            if not (cid and secret):
+                raise ConfigurationError(f"OAuth needs both client_id and client_secret (set in the {where})")
+            return None, cid, secret
+    return stored_key or None, None, None
 
 
 def resolve(*, api_key: str | None = None, base_url: str | None = None, workspace: str | None = None,
-            profile: str | None = None) -> Settings:
-    """Apply argument > environment > profile > default, for the SDK constructor and the CLI alike."""
+            profile: str | None = None, client_id: str | None = None,
+            client_secret: str | None = None) -> Settings:
+    """Apply argument > environment > profile > default, for the SDK constructor and the CLI alike.
+
+    Credentials: an API key (S4E_API_KEY) or OAuth client credentials (S4E_CLIENT_ID + S4E_CLIENT_SECRET);
+    profiles store API keys only.
+    """
     env = os.environ
     explicit_profile = profile or env.get("S4E_PROFILE") or None
     config = ConfigFile.load()
@@ -144,7 +175,7 @@ def resolve(*, api_key: str | None = None, base_url: str | None = None, workspac
                                  f"--profile {explicit_profile}`")
     stored = config.profile(name)
     url = base_url or env.get("S4E_BASE_URL") or stored.get("base_url") or DEFAULT_BASE_URL
-    return Settings(base_url=url.rstrip("/"),
-                    api_key=api_key or env.get("S4E_API_KEY") or stored.get("api_key") or None,
+    key, cid, secret = _credentials(api_key, client_id, client_secret, stored.get("api_key"))
+    return Settings(base_url=url.rstrip("/"), api_key=key,
                     workspace=workspace or env.get("S4E_WORKSPACE") or stored.get("workspace") or None,
-                    profile=name)
+                    profile=name, client_id=cid, client_secret=secret)

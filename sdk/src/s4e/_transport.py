@@ -4,6 +4,9 @@ Retried (api.md 1.9/1.10): connect errors (the request never reached the server)
 502/503/504, and 409 `idempotency_in_progress` (a retry that overtook its own first attempt). Every POST carries
 one Idempotency-Key for all of its attempts, so a create whose response was lost is replayed by the server
 instead of running twice. Other failures raise at once.
+
+Credentials: an API key, or OAuth client credentials (`s4e._oauth`) for which the transport fetches a token on
+first use, renews it before it expires, and replaces it once per call when the server answers 401.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any, Union
 
 import httpx
 
+from s4e._oauth import TOKEN_PATH, ClientCredentials, parse_token
 from s4e._version import __version__
 from s4e.errors import (
     APIConnectionError,
@@ -28,6 +32,7 @@ from s4e.errors import (
     error_from_response,
     parse_retry_after,
 )
+from s4e.models.oauth import AccessToken
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 INITIAL_BACKOFF = 0.5
@@ -88,7 +93,7 @@ class BaseTransport:
     """Settings and decisions shared by the sync and async transports."""
 
     def __init__(self, *, api_key: str | None, base_url: str, timeout: Timeout, retries: int,
-                 workspace: str | None) -> None:
+                 workspace: str | None, credentials: ClientCredentials | None = None) -> None:
         url = httpx.URL(base_url)
         if url.scheme not in ("http", "https") or not url.host:
             raise ConfigurationError(f"base_url must be an http(s) URL such as http://127.0.0.1:8000/api/v1, "
@@ -97,6 +102,8 @@ class BaseTransport:
             raise ConfigurationError("retries must be >= 0")
         self.base_url = str(url).rstrip("/")
         self.api_key = api_key
+        self.credentials = credentials
+        """OAuth client credentials used instead of `api_key` (a token is fetched and renewed as needed)."""
         self.workspace = workspace
         self.retries = retries
         if isinstance(timeout, httpx.Timeout):
@@ -107,13 +114,14 @@ class BaseTransport:
     def url(self, path: str) -> str:
         return self.base_url + path
 
-    def headers(self, idempotency_key: str | None, extra: Mapping[str, str] | None) -> dict[str, str]:
+    def headers(self, idempotency_key: str | None, extra: Mapping[str, str] | None,
+                bearer: str | None) -> dict[str, str]:
         headers = {"Accept": "application/json",
                    "User-Agent": f"s4e-sdk/{__version__} python/{platform.python_version()}"}
-        if self.api_key:
-            headers["Authorization"] = f"Bearer {self.api_key}"
-        if self.workspace:
-            headers["X-S4E-Workspace"] = self.workspace
+        if bearer:
+            headers["Authorization"] = f"Bearer {bearer}"
+            if self.workspace:
+                headers["X-S4E-Workspace"] = self.workspace
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
         headers.update(extra or {})
@@ -142,6 +150,13 @@ class BaseTransport:
         # A little jitter on top so clients told the same Retry-After do not return in lockstep.
         return retry_after + random.uniform(0, min(1.0, 0.1 + retry_after * 0.1))
 
+    def reauthenticate(self, response: httpx.Response, bearer: str | None, done: bool) -> bool:
+        """Whether to retry at once with a fresh OAuth token: the server refused the one we held (once per call)."""
+        if done or self.credentials is None or not bearer or response.status_code != 401:
+            return False
+        self.credentials.discard(bearer)
+        return True
+
     def prepare(self, method: str, idempotency_key: str | None) -> str | None:
         if idempotency_key is not None:
             return idempotency_key
@@ -168,14 +183,17 @@ class SyncTransport(BaseTransport):
 
     def request(self, method: str, path: str, *, params: Mapping[str, str] | None = None, json: Any = None,
                 content: Content = None, headers: Mapping[str, str] | None = None,
-                idempotency_key: str | None = None, stream: bool = False) -> httpx.Response:
+                idempotency_key: str | None = None, stream: bool = False,
+                authenticate: bool = True) -> httpx.Response:
         """Send with retries; returns a 2xx response (open when `stream`), raises the mapped error otherwise."""
         key = self.prepare(method, idempotency_key)
         retries_done = 0
+        reauthenticated = False
         while True:
+            bearer = self.bearer() if authenticate else None
             body = content() if callable(content) else content
             req = self.http.build_request(method, self.url(path), params=params, json=json, content=body,
-                                          headers=self.headers(key, headers),
+                                          headers=self.headers(key, headers, bearer),
                                           timeout=self.stream_timeout() if stream else self.timeout)
             try:
                 response = self.http.send(req, stream=stream)
@@ -193,11 +211,36 @@ class SyncTransport(BaseTransport):
             if stream:
                 response.read()
                 response.close()
+            if self.reauthenticate(response, bearer, reauthenticated):
+                reauthenticated = True
+                continue
             delay = self.retry_delay(retries_done, response)
             if delay is None:
                 raise error_from_response(response)
             _sleep(delay)
             retries_done += 1
+
+    def bearer(self) -> str | None:
+        """The bearer credential for the next request: the API key, or a valid OAuth token (fetched if needed)."""
+        creds = self.credentials
+        if creds is None:
+            return self.api_key
+        token = creds.current()
+        if token is None:
+            with creds.lock:  # one token request for many threads that find the token expired together
+                token = creds.current() or self.fetch_token(creds).access_token
+        return token
+
+    def fetch_token(self, creds: ClientCredentials) -> AccessToken:
+        """Exchange client credentials for an access token; the transport's own credentials keep it."""
+        body, headers = creds.request()
+        # No Idempotency-Key: the server never stores token responses for replay.
+        response = self.request("POST", TOKEN_PATH, content=body, headers=headers, idempotency_key="",
+                                authenticate=False)
+        token = parse_token(response)
+        if creds is self.credentials:
+            creds.store(token)
+        return token
 
     def close(self) -> None:
         if self._owns_client:
@@ -216,14 +259,16 @@ class AsyncTransport(BaseTransport):
     async def request(self, method: str, path: str, *, params: Mapping[str, str] | None = None,
                       json: Any = None, content: Content = None,
                       headers: Mapping[str, str] | None = None, idempotency_key: str | None = None,
-                      stream: bool = False) -> httpx.Response:
+                      stream: bool = False, authenticate: bool = True) -> httpx.Response:
         """Send with retries; returns a 2xx response (open when `stream`), raises the mapped error otherwise."""
         key = self.prepare(method, idempotency_key)
         retries_done = 0
+        reauthenticated = False
         while True:
+            bearer = await self.bearer() if authenticate else None
             body = content() if callable(content) else content
             req = self.http.build_request(method, self.url(path), params=params, json=json, content=body,
-                                          headers=self.headers(key, headers),
+                                          headers=self.headers(key, headers, bearer),
                                           timeout=self.stream_timeout() if stream else self.timeout)
             try:
                 response = await self.http.send(req, stream=stream)
@@ -241,11 +286,35 @@ class AsyncTransport(BaseTransport):
             if stream:
                 await response.aread()
                 await response.aclose()
+            if self.reauthenticate(response, bearer, reauthenticated):
+                reauthenticated = True
+                continue
             delay = self.retry_delay(retries_done, response)
             if delay is None:
                 raise error_from_response(response)
             await _async_sleep(delay)
             retries_done += 1
+
+    async def bearer(self) -> str | None:
+        """The bearer credential for the next request: the API key, or a valid OAuth token (fetched if needed)."""
+        creds = self.credentials
+        if creds is None:
+            return self.api_key
+        token = creds.current()
+        if token is None:
+            async with creds.async_lock():
+                token = creds.current() or (await self.fetch_token(creds)).access_token
+        return token
+
+    async def fetch_token(self, creds: ClientCredentials) -> AccessToken:
+        """Exchange client credentials for an access token; the transport's own credentials keep it."""
+        body, headers = creds.request()
+        response = await self.request("POST", TOKEN_PATH, content=body, headers=headers, idempotency_key="",
+                                      authenticate=False)
+        token = parse_token(response)
+        if creds is self.credentials:
+            creds.store(token)
+        return token
 
     async def close(self) -> None:
         if self._owns_client:

@@ -194,6 +194,9 @@ def _envelope(response: httpx.Response) -> dict[str, Any]:
         return {}
     if isinstance(body, dict) and isinstance(body.get("error"), dict):
         return body["error"]
+    if isinstance(body, dict) and isinstance(body.get("error"), str):
+        # The token endpoint answers in RFC 6749 section 5.2 shape: {"error": "invalid_client", ...}.
+        return {"code": body["error"], "message": body.get("error_description")}
     return {}
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from s4e.cli import assets, config, events, keys, users, webhooks, workspaces
+from s4e.cli import assets, config, events, keys, oauth, users, webhooks, workspaces
 from s4e.cli.output import handle_errors
 
 EPILOG = ("Connection: `s4e login` saves a profile; S4E_API_KEY, S4E_BASE_URL, S4E_WORKSPACE and S4E_PROFILE "
@@ -36,6 +36,7 @@ def main(
 
 app.command("login")(handle_errors(config.login))
 app.command("whoami")(handle_errors(config.whoami))
+app.command("meta")(handle_errors(config.server_meta))
 app.add_typer(config.app, name="config")
 app.add_typer(assets.app, name="assets")
 app.add_typer(events.app, name="events")
@@ -43,6 +44,7 @@ app.add_typer(webhooks.app, name="webhooks")
 app.add_typer(keys.app, name="keys")
 app.add_typer(workspaces.app, name="workspaces")
 app.add_typer(users.app, name="users")
+app.add_typer(oauth.app, name="oauth")
 
 
 def _attach_server() -> None:

@@ -3,15 +3,30 @@
 # No `from __future__ import annotations` here: on Python 3.9 Typer reads option declarations from the
 # evaluated signature, so these annotations must be real objects (hence Optional[...] rather than `X | None`).
 
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
-from s4e._types import NOT_GIVEN
+from s4e._operations import operation
+from s4e.cli.asset_bulk import bulk_assets
 from s4e.cli.config import client
-from s4e.cli.output import JsonOption, Output, QuietOption, confirm, handle_errors, page_caption
+from s4e.cli.output import (
+    AllOption,
+    JsonOption,
+    Output,
+    PageOption,
+    PerPageOption,
+    QuietOption,
+    SortOrderOption,
+    YesOption,
+    collect,
+    confirm,
+    given,
+    handle_errors,
+)
 from s4e.models.asset import AssetType, Criticality, VerificationMethod
 
 app = typer.Typer(help="Domains, IPs, networks and URLs under management.", no_args_is_help=True)
@@ -22,18 +37,14 @@ DETAIL = ["id", "name", "type", "status", "verified", "verification", "criticali
           "finding_summary", "service_count", "endpoint_count", "child_count", "last_scan_at", "created_at",
           "updated_at"]
 
-PageOpt = Annotated[int, typer.Option("--page", min=1, help="Page to show.")]
-PerPageOpt = Annotated[Optional[int], typer.Option("--per-page", min=1, max=100, help="Items per page (max 100).")]
-AllOpt = Annotated[bool, typer.Option("--all", help="Fetch every page.")]
 TagOpt = Annotated[Optional[list[str]], typer.Option("--tag", help="Tag (repeat for several).")]
-
-
-def _given(value):
-    return NOT_GIVEN if value is None else value
+IdArg = Annotated[str, typer.Argument(help="Asset id (ast_...).")]
+TimeOpt = Optional[datetime]
 
 
 @app.command("list")
 @handle_errors
+@operation("list_assets")
 def list_assets(
     type: Annotated[Optional[str], typer.Option("--type", help="Comma list: domain, ip, network, url.")] = None,
     status: Annotated[Optional[str], typer.Option("--status", help="Comma list of statuses.")] = None,
@@ -41,36 +52,39 @@ def list_assets(
     criticality: Annotated[Optional[str], typer.Option("--criticality", help="Comma list.")] = None,
     verified: Annotated[Optional[bool], typer.Option("--verified/--unverified", help="Verification state.")]
     = None,
+    parent_id: Annotated[Optional[str], typer.Option("--parent-id", help="Children of this asset.")] = None,
+    owner_id: Annotated[Optional[str], typer.Option("--owner-id", help="Owned by this member (usr_...).")] = None,
+    source: Annotated[Optional[str], typer.Option("--source", help="Comma list: manual, bulk, csv, discovery ...")]
+    = None,
+    network_zone: Annotated[Optional[str], typer.Option("--network-zone", help="Comma list of zones.")] = None,
+    from_: Annotated[TimeOpt, typer.Option("--from", help="Created at or after (ISO 8601, UTC).")] = None,
+    to: Annotated[TimeOpt, typer.Option("--to", help="Created before (ISO 8601, UTC).")] = None,
     search: Annotated[Optional[str], typer.Option("--search", help="Name, description or metadata contains.")]
     = None,
     sort_by: Annotated[Optional[str], typer.Option("--sort-by", help="name, type, created_at, risk_score ...")]
     = None,
-    sort_order: Annotated[Optional[str], typer.Option("--sort-order", help="asc or desc.")] = None,
-    page: PageOpt = 1,
-    per_page: PerPageOpt = None,
-    all_pages: AllOpt = False,
+    sort_order: SortOrderOption = None,
+    page: PageOption = 1,
+    per_page: PerPageOption = None,
+    all_pages: AllOption = False,
     json_output: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
     """List assets (one page unless --all)."""
-    out = Output(json_output, quiet)
     with client() as c:
-        pager = c.assets.list(type=_given(type), status=_given(status), tag=_given(tag),
-                              criticality=_given(criticality), verified=_given(verified), search=_given(search),
-                              sort_by=_given(sort_by), sort_order=_given(sort_order), page=page,
-                              per_page=_given(per_page))
-        if all_pages:
-            items = [*pager]
-            caption = f"{len(items)} total"
-        else:
-            first = pager.first_page()
-            items, caption = first.data, page_caption(first)
-    out.items(items, COLUMNS, caption)
+        pager = c.assets.list(type=given(type), status=given(status), tag=given(tag), criticality=given(criticality),
+                              verified=given(verified), parent_id=given(parent_id), owner_id=given(owner_id),
+                              source=given(source), network_zone=given(network_zone), from_=given(from_),
+                              to=given(to), search=given(search), sort_by=given(sort_by),
+                              sort_order=given(sort_order), page=page, per_page=given(per_page))
+        items, caption = collect(pager, all_pages)
+    Output(json_output, quiet).items(items, COLUMNS, caption)
 
 
 @app.command("get")
 @handle_errors
-def get_asset(asset_id: Annotated[str, typer.Argument(help="Asset id (ast_...).")], json_output: JsonOption = False,
+@operation("get_asset")
+def get_asset(asset_id: IdArg, json_output: JsonOption = False,
               quiet: QuietOption = False) -> None:
     """Show one asset."""
     with client() as c:
@@ -80,6 +94,7 @@ def get_asset(asset_id: Annotated[str, typer.Argument(help="Asset id (ast_...)."
 
 @app.command("create")
 @handle_errors
+@operation("create_asset")
 def create_asset(
     name: Annotated[str, typer.Argument(help="Domain, IP, CIDR network or http(s) URL.")],
     type: Annotated[AssetType, typer.Option("--type", "-t", help="domain, ip, network or url.")],
@@ -93,16 +108,17 @@ def create_asset(
 ) -> None:
     """Create an asset."""
     with client() as c:
-        asset = c.assets.create(name=name, type=type, criticality=_given(criticality), tags=_given(tag),
-                                description=_given(description), owner_id=_given(owner_id),
-                                parent_id=_given(parent_id))
+        asset = c.assets.create(name=name, type=type, criticality=given(criticality), tags=given(tag),
+                                description=given(description), owner_id=given(owner_id),
+                                parent_id=given(parent_id))
     Output(json_output, quiet).item(asset, DETAIL)
 
 
 @app.command("update")
 @handle_errors
+@operation("update_asset")
 def update_asset(
-    asset_id: Annotated[str, typer.Argument(help="Asset id (ast_...).")],
+    asset_id: IdArg,
     criticality: Annotated[Optional[Criticality], typer.Option("--criticality", help="low ... critical.")] = None,
     tag: Annotated[Optional[list[str]], typer.Option("--tag", help="Replace the tags (repeat for several).")]
     = None,
@@ -117,21 +133,22 @@ def update_asset(
     """Change tags, criticality, description, owner or status."""
     if tag and clear_tags or owner_id and clear_owner:
         raise typer.BadParameter("--tag/--owner-id cannot be combined with --clear-tags/--clear-owner")
-    tags = [] if clear_tags else _given(tag)
-    owner = None if clear_owner else _given(owner_id)
+    tags = [] if clear_tags else given(tag)
+    owner = None if clear_owner else given(owner_id)
     with client() as c:
-        asset = c.assets.update(asset_id, tags=tags, criticality=_given(criticality),
-                                description=_given(description), owner_id=owner, status=_given(status))
+        asset = c.assets.update(asset_id, tags=tags, criticality=given(criticality),
+                                description=given(description), owner_id=owner, status=given(status))
     Output(json_output, quiet).item(asset, DETAIL)
 
 
 @app.command("delete")
 @handle_errors
+@operation("delete_asset")
 def delete_asset(
-    asset_id: Annotated[str, typer.Argument(help="Asset id (ast_...).")],
+    asset_id: IdArg,
     cascade: Annotated[bool, typer.Option("--cascade", help="Also delete children, services and findings.")]
     = False,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    yes: YesOption = False,
     json_output: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
@@ -144,6 +161,7 @@ def delete_asset(
 
 @app.command("import")
 @handle_errors
+@operation("import_assets")
 def import_assets(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV file (UTF-8).")],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate only; write nothing.")] = False,
@@ -181,7 +199,8 @@ def import_assets(
 
 @app.command("verification")
 @handle_errors
-def show_verification(asset_id: Annotated[str, typer.Argument(help="Asset id (ast_...).")],
+@operation("get_asset_verification")
+def show_verification(asset_id: IdArg,
                       json_output: JsonOption = False, quiet: QuietOption = False) -> None:
     """Show the verification token and what to publish for each method."""
     out = Output(json_output, quiet)
@@ -196,8 +215,9 @@ def show_verification(asset_id: Annotated[str, typer.Argument(help="Asset id (as
 
 @app.command("verify")
 @handle_errors
+@operation("verify_asset")
 def verify_asset(
-    asset_id: Annotated[str, typer.Argument(help="Asset id (ast_...).")],
+    asset_id: IdArg,
     method: Annotated[VerificationMethod, typer.Option("--method", "-m", help="dns_txt, http_file or html_meta.")],
     json_output: JsonOption = False,
     quiet: QuietOption = False,
@@ -210,8 +230,9 @@ def verify_asset(
 
 @app.command("override-verification")
 @handle_errors
+@operation("override_asset_verification")
 def override_verification(
-    asset_id: Annotated[str, typer.Argument(help="Asset id (ast_...).")],
+    asset_id: IdArg,
     reason: Annotated[str, typer.Option("--reason", help="Why ownership is vouched for (10-1024 characters).")],
     json_output: JsonOption = False,
     quiet: QuietOption = False,
@@ -224,9 +245,13 @@ def override_verification(
 
 @app.command("revoke-verification")
 @handle_errors
-def revoke_verification(asset_id: Annotated[str, typer.Argument(help="Asset id (ast_...).")],
+@operation("revoke_asset_verification")
+def revoke_verification(asset_id: IdArg,
                         json_output: JsonOption = False, quiet: QuietOption = False) -> None:
     """Revoke verification (the asset returns to pending_verification)."""
     with client() as c:
         c.assets.verification.revoke(asset_id)
     Output(json_output, quiet).done(f"Revoked verification of {asset_id}", id=asset_id, verified=False)
+
+
+app.command("bulk")(handle_errors(bulk_assets))

@@ -16,6 +16,7 @@ import typer
 
 from s4e._client import S4EClient
 from s4e._config import DEFAULT_PROFILE, PROFILE_KEYS, ConfigFile, check_profile_name, config_path, resolve
+from s4e._operations import operation
 from s4e.cli.output import JsonOption, Output, QuietOption, handle_errors
 from s4e.errors import ConfigurationError
 from s4e.models._base import S4EModel
@@ -45,14 +46,18 @@ def state() -> CliState:
 
 
 def client(*, api_key: Optional[str] = None, base_url: Optional[str] = None, profile: Optional[str] = None,
+           client_id: Optional[str] = None, client_secret: Optional[str] = None,
            require_key: bool = True) -> S4EClient:
     """The SDK client for this invocation (flags > environment > profile)."""
     st = state()
-    settings = resolve(api_key=api_key, base_url=base_url or st.base_url, profile=profile or st.profile)
-    if require_key and not settings.api_key:
-        raise ConfigurationError("No API key: run `s4e login` or set S4E_API_KEY")
+    settings = resolve(api_key=api_key, base_url=base_url or st.base_url, profile=profile or st.profile,
+                       client_id=client_id, client_secret=client_secret)
+    if require_key and not (settings.api_key or settings.client_id):
+        raise ConfigurationError("No API key: run `s4e login` or set S4E_API_KEY (or S4E_CLIENT_ID and "
+                                 "S4E_CLIENT_SECRET of an OAuth client)")
     return S4EClient(api_key=settings.api_key, base_url=settings.base_url, workspace=settings.workspace,
-                     http_client=st.http_client)
+                     http_client=st.http_client, client_id=settings.client_id,
+                     client_secret=settings.client_secret)
 
 
 def _mask(key: Optional[str]) -> Optional[str]:
@@ -99,7 +104,7 @@ def login(
     name = check_profile_name(profile or state().profile or DEFAULT_PROFILE)
     config = ConfigFile.load()
     stored = config.profile(name)
-    key = api_key or typer.prompt("API key", hide_input=True)
+    key = api_key or typer.prompt("API key", hide_input=True, err=True)
     url = (base_url or state().base_url or stored.get("base_url") or resolve(profile=None).base_url).rstrip("/")
     if verify:
         with S4EClient(api_key=key, base_url=url, workspace=workspace, http_client=state().http_client) as c:
@@ -115,6 +120,7 @@ def login(
              path=str(config.path))
 
 
+@operation("get_me")
 def whoami(json_output: JsonOption = False, quiet: QuietOption = False) -> None:
     """Show the user, workspace, role and scopes of the current credential."""
     out = Output(json_output, quiet)
@@ -125,6 +131,18 @@ def whoami(json_output: JsonOption = False, quiet: QuietOption = False) -> None:
         return
     out.item(me, ["user.email", "user.id", "workspace.name", "workspace.id", "role", "auth_method", "key_id",
                   "scopes"])
+
+
+@operation("get_meta")
+def server_meta(json_output: JsonOption = False, quiet: QuietOption = False) -> None:
+    """Show the server's version, mode (embedded or scale_out) and optional features."""
+    out = Output(json_output, quiet)
+    with client() as c:
+        meta = c.meta.get()
+    if out.quiet:
+        typer.echo(meta.version)
+        return
+    out.item(meta, ["version", "mode", "features"])
 
 
 @app.command("path")

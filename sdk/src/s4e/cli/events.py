@@ -4,14 +4,15 @@
 # evaluated signature, so these annotations must be real objects (hence Optional[...] rather than `X | None`).
 
 import json
+from enum import Enum
 from typing import Annotated, Optional
 
 import typer
 from rich.markup import escape
 
-from s4e._types import NOT_GIVEN
+from s4e._operations import operation
 from s4e.cli.config import client
-from s4e.cli.output import JsonOption, Output, QuietOption, handle_errors
+from s4e.cli.output import JsonOption, Output, QuietOption, given, handle_errors
 from s4e.models.event import Event
 
 app = typer.Typer(help="Events: every change in the workspace, in commit order.", no_args_is_help=True)
@@ -19,10 +20,14 @@ app = typer.Typer(help="Events: every change in the workspace, in commit order."
 COLUMNS = ["id", "timestamp", "event", "actor.name", "data"]
 EventOpt = Annotated[Optional[str], typer.Option("--event", "-e", help="Comma list of names or `finding.*`.")]
 AssetOpt = Annotated[Optional[str], typer.Option("--asset-id", help="Comma list of asset ids.")]
+AfterOpt = Annotated[Optional[str], typer.Option("--after", help="Start after this event id (exclusive).")]
+LimitOpt = Annotated[Optional[int], typer.Option("--limit", min=1, max=1000, help="Events per page (1-1000).")]
 
 
-def _given(value):
-    return NOT_GIVEN if value is None else value
+class ExportFormat(str, Enum):
+    cef = "cef"
+    leef = "leef"
+    ecs = "ecs"
 
 
 def _summary(event: Event) -> str:
@@ -37,10 +42,10 @@ def _summary(event: Event) -> str:
 
 @app.command("list")
 @handle_errors
+@operation("list_events")
 def list_events(
-    after: Annotated[Optional[str], typer.Option("--after", help="Start after this event id (exclusive).")] = None,
-    limit: Annotated[Optional[int], typer.Option("--limit", min=1, max=1000, help="Events per page (1-1000).")]
-    = None,
+    after: AfterOpt = None,
+    limit: LimitOpt = None,
     event: EventOpt = None,
     asset_id: AssetOpt = None,
     all_pages: Annotated[bool, typer.Option("--all", help="Keep fetching until nothing more is available.")] = False,
@@ -50,13 +55,14 @@ def list_events(
     """List events from a cursor (one page unless --all); the caption names the cursor to continue from."""
     out = Output(json_output, quiet)
     with client() as c:
-        feed = c.events.list(after=after, limit=_given(limit), event=_given(event), asset_id=_given(asset_id))
+        feed = c.events.list(after=after, limit=given(limit), event=given(event), asset_id=given(asset_id))
         items = [*feed] if all_pages else feed.first_page().data
     out.items(items, COLUMNS, caption=f"continue with --after {feed.cursor}" if feed.cursor else None)
 
 
 @app.command("get")
 @handle_errors
+@operation("get_event")
 def get_event(event_id: Annotated[str, typer.Argument(help="Event id (evt_...).")], json_output: JsonOption = False,
               quiet: QuietOption = False) -> None:
     """Show one event."""
@@ -67,6 +73,7 @@ def get_event(event_id: Annotated[str, typer.Argument(help="Event id (evt_...)."
 
 @app.command("tail")
 @handle_errors
+@operation("stream_events")
 def tail(
     event: EventOpt = None,
     asset_id: AssetOpt = None,
@@ -77,7 +84,7 @@ def tail(
 ) -> None:
     """Follow live events (Server-Sent Events) until interrupted; reconnects and resumes by itself."""
     out = Output(json_output, quiet)
-    with client() as c, c.events.stream(events=_given(event), asset_id=_given(asset_id),
+    with client() as c, c.events.stream(events=given(event), asset_id=given(asset_id),
                                         last_event_id=last_event_id) as stream:
         try:
             for item in stream:
@@ -94,3 +101,37 @@ def tail(
             if stream.last_event_id and not out.json:
                 out.err.print(f"resume with --last-event-id {stream.last_event_id}")
             raise
+
+
+@app.command("export")
+@handle_errors
+@operation("list_events")
+def export(
+    format: Annotated[ExportFormat, typer.Option("--format", "-f", help="cef, leef (text lines) or ecs (JSON).")],
+    after: AfterOpt = None,
+    limit: LimitOpt = None,
+    event: EventOpt = None,
+    asset_id: AssetOpt = None,
+    all_pages: Annotated[bool, typer.Option("--all", help="Keep fetching until nothing more is available.")] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="One JSON object: records, next_after, has_more.")]
+    = False,
+) -> None:
+    """Print the feed for a SIEM: CEF or LEEF 2.0 lines, or ECS documents as JSON Lines; the cursor to continue
+    from goes to stderr (or into the --json object)."""
+    out = Output(json_output)
+    with client() as c:
+        if format is ExportFormat.ecs:
+            feed = c.events.list_ecs(after=after, limit=given(limit), event=given(event), asset_id=given(asset_id))
+        else:
+            feed = c.events.list_text(format=format.value, after=after, limit=given(limit), event=given(event),
+                                      asset_id=given(asset_id))
+        pages = [*feed.pages()] if all_pages else [feed.first_page()]
+    records = [r.to_dict() if format is ExportFormat.ecs else r for page in pages for r in page.data]
+    if out.json:
+        return out._print_json({"records": records, "next_after": feed.cursor, "has_more": pages[-1].meta.has_more,
+                                "gap": bool(pages[0].meta.gap)})
+    for record in records:
+        typer.echo(json.dumps(record, separators=(",", ":"), ensure_ascii=False) if isinstance(record, dict)
+                   else record)
+    if feed.cursor:
+        out.err.print(f"continue with --after {feed.cursor}", highlight=False)

@@ -8,9 +8,23 @@ from typing import Annotated, Optional
 
 import typer
 
+from s4e._operations import operation
 from s4e._types import NOT_GIVEN
 from s4e.cli.config import client
-from s4e.cli.output import JsonOption, Output, QuietOption, confirm, handle_errors, page_caption
+from s4e.cli.output import (
+    AllOption,
+    JsonOption,
+    Output,
+    PageOption,
+    PerPageOption,
+    QuietOption,
+    SortOrderOption,
+    YesOption,
+    collect,
+    confirm,
+    given,
+    handle_errors,
+)
 from s4e.models.key import AssetRestrictionInput, Tier
 
 app = typer.Typer(help="API keys.", no_args_is_help=True)
@@ -18,32 +32,30 @@ app = typer.Typer(help="API keys.", no_args_is_help=True)
 COLUMNS = ["id", "name", "prefix", "scopes", "tier", "expires_at", "last_used_at", "revoked_at"]
 
 
-def _given(value):
-    return NOT_GIVEN if value is None else value
-
-
 @app.command("list")
 @handle_errors
+@operation("list_api_keys")
 def list_keys(
     all_keys: Annotated[bool, typer.Option("--all-users", help="Every key of the workspace (admin).")] = False,
-    page: Annotated[int, typer.Option("--page", min=1, help="Page to show.")] = 1,
-    all_pages: Annotated[bool, typer.Option("--all", help="Fetch every page.")] = False,
+    sort_by: Annotated[Optional[str], typer.Option("--sort-by", help="created_at, name or last_used_at.")] = None,
+    sort_order: SortOrderOption = None,
+    page: PageOption = 1,
+    per_page: PerPageOption = None,
+    all_pages: AllOption = False,
     json_output: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
     """List my API keys (or the workspace's with --all-users)."""
     with client() as c:
-        pager = c.keys.list(all=all_keys, page=page)
-        if all_pages:
-            items, caption = [*pager], None
-        else:
-            first = pager.first_page()
-            items, caption = first.data, page_caption(first)
+        pager = c.keys.list(all=all_keys, sort_by=given(sort_by), sort_order=given(sort_order), page=page,
+                            per_page=given(per_page))
+        items, caption = collect(pager, all_pages)
     Output(json_output, quiet).items(items, COLUMNS, caption)
 
 
 @app.command("get")
 @handle_errors
+@operation("get_api_key")
 def get_key(key_id: Annotated[str, typer.Argument(help="Key id (key_...).")], json_output: JsonOption = False,
             quiet: QuietOption = False) -> None:
     """Show one API key."""
@@ -54,6 +66,7 @@ def get_key(key_id: Annotated[str, typer.Argument(help="Key id (key_...).")], js
 
 @app.command("create")
 @handle_errors
+@operation("create_api_key")
 def create_key(
     name: Annotated[str, typer.Argument(help="Display name.")],
     scope: Annotated[list[str], typer.Option("--scope", "-s", help="Scope (repeat), e.g. read:assets.")],
@@ -68,8 +81,8 @@ def create_key(
     """Create an API key; the full key is printed once (with --quiet: only the key)."""
     restriction = AssetRestrictionInput(asset_ids=asset_id or [], tags=tag or []) if asset_id or tag else NOT_GIVEN
     with client() as c:
-        key = c.keys.create(name=name, scopes=scope, description=_given(description), expires_at=_given(expires_at),
-                            asset_restriction=restriction, tier=_given(tier))
+        key = c.keys.create(name=name, scopes=scope, description=given(description), expires_at=given(expires_at),
+                            asset_restriction=restriction, tier=given(tier))
     out = Output(json_output, quiet)
     if out.quiet:
         typer.echo(key.key)
@@ -81,6 +94,7 @@ def create_key(
 
 @app.command("update")
 @handle_errors
+@operation("update_api_key")
 def update_key(
     key_id: Annotated[str, typer.Argument(help="Key id (key_...).")],
     name: Annotated[Optional[str], typer.Option("--name", help="New name.")] = None,
@@ -90,15 +104,16 @@ def update_key(
 ) -> None:
     """Rename or describe an API key."""
     with client() as c:
-        key = c.keys.update(key_id, name=_given(name), description=_given(description))
+        key = c.keys.update(key_id, name=given(name), description=given(description))
     Output(json_output, quiet).item(key)
 
 
 @app.command("delete")
 @handle_errors
+@operation("revoke_api_key")
 def delete_key(
     key_id: Annotated[str, typer.Argument(help="Key id (key_...).")],
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    yes: YesOption = False,
     json_output: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:

@@ -21,12 +21,19 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from s4e._types import NOT_GIVEN
 from s4e.errors import APIError, ConfigurationError, NotFoundError, S4EError, ValidationError
 
 EXIT_OK, EXIT_API_ERROR, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print ids only.")]
+PageOption = Annotated[int, typer.Option("--page", min=1, help="Page to show.")]
+PerPageOption = Annotated[Optional[int], typer.Option("--per-page", min=1, max=100,
+                                                      help="Items per page (max 100).")]
+AllOption = Annotated[bool, typer.Option("--all", help="Fetch every page (from --page on).")]
+SortOrderOption = Annotated[Optional[str], typer.Option("--sort-order", help="asc or desc (default desc).")]
+YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -162,8 +169,22 @@ def confirm(prompt: str, yes: bool) -> None:
         return
     if not sys.stdin.isatty():
         raise typer.BadParameter("refusing to prompt without a terminal; pass --yes")
-    if not typer.confirm(prompt):
+    if not typer.confirm(prompt, err=True):  # stderr: stdout may be piped into another program
         raise typer.Abort()
+
+
+def given(value: Any) -> Any:
+    """An option the user left out (None) becomes NOT_GIVEN, so the SDK does not send it."""
+    return NOT_GIVEN if value is None else value
+
+
+def collect(pager: Any, all_pages: bool) -> tuple[list[Any], Optional[str]]:
+    """The items to show and a caption: one page (with its position), or every page with --all."""
+    if all_pages:
+        items = [*pager]
+        return items, f"{len(items)} total"
+    first = pager.first_page()
+    return first.data, page_caption(first)
 
 
 def page_caption(page: Any) -> Optional[str]:

@@ -8,9 +8,23 @@ from typing import Annotated, Optional
 
 import typer
 
+from s4e._operations import operation
 from s4e._types import NOT_GIVEN
 from s4e.cli.config import client
-from s4e.cli.output import JsonOption, Output, QuietOption, confirm, handle_errors, page_caption
+from s4e.cli.output import (
+    AllOption,
+    JsonOption,
+    Output,
+    PageOption,
+    PerPageOption,
+    QuietOption,
+    SortOrderOption,
+    YesOption,
+    collect,
+    confirm,
+    given,
+    handle_errors,
+)
 from s4e.models.webhook import WebhookFiltersInput
 
 app = typer.Typer(help="Webhook endpoints (Standard Webhooks signatures).", no_args_is_help=True)
@@ -18,12 +32,7 @@ app = typer.Typer(help="Webhook endpoints (Standard Webhooks signatures).", no_a
 COLUMNS = ["id", "name", "url", "events", "active", "status", "disabled_reason", "last_success_at"]
 DELIVERY_COLUMNS = ["id", "event", "event_id", "status", "attempt_count", "next_attempt_at", "created_at"]
 IdArg = Annotated[str, typer.Argument(help="Webhook id (whk_...).")]
-PageOpt = Annotated[int, typer.Option("--page", min=1, help="Page to show.")]
-AllOpt = Annotated[bool, typer.Option("--all", help="Fetch every page.")]
-
-
-def _given(value):
-    return NOT_GIVEN if value is None else value
+DeliveryArg = Annotated[str, typer.Argument(help="Delivery id (dlv_...).")]
 
 
 def _headers(values: Optional[list[str]]):
@@ -53,21 +62,28 @@ TagOpt = Annotated[Optional[list[str]], typer.Option("--asset-tag", help="Only a
 
 @app.command("list")
 @handle_errors
-def list_webhooks(page: PageOpt = 1, all_pages: AllOpt = False, json_output: JsonOption = False,
-                  quiet: QuietOption = False) -> None:
+@operation("list_webhooks")
+def list_webhooks(
+    status: Annotated[Optional[str], typer.Option("--status", help="enabled or disabled (comma list).")] = None,
+    sort_by: Annotated[Optional[str], typer.Option("--sort-by", help="created_at or name.")] = None,
+    sort_order: SortOrderOption = None,
+    page: PageOption = 1,
+    per_page: PerPageOption = None,
+    all_pages: AllOption = False,
+    json_output: JsonOption = False,
+    quiet: QuietOption = False,
+) -> None:
     """List webhooks."""
     with client() as c:
-        pager = c.webhooks.list(page=page)
-        if all_pages:
-            items, caption = [*pager], None
-        else:
-            first = pager.first_page()
-            items, caption = first.data, page_caption(first)
+        pager = c.webhooks.list(status=given(status), sort_by=given(sort_by), sort_order=given(sort_order),
+                                page=page, per_page=given(per_page))
+        items, caption = collect(pager, all_pages)
     Output(json_output, quiet).items(items, COLUMNS, caption)
 
 
 @app.command("get")
 @handle_errors
+@operation("get_webhook")
 def get_webhook(webhook_id: IdArg, json_output: JsonOption = False, quiet: QuietOption = False) -> None:
     """Show one webhook."""
     with client() as c:
@@ -77,6 +93,7 @@ def get_webhook(webhook_id: IdArg, json_output: JsonOption = False, quiet: Quiet
 
 @app.command("create")
 @handle_errors
+@operation("create_webhook")
 def create_webhook(
     name: Annotated[str, typer.Argument(help="Display name.")],
     url: Annotated[str, typer.Option("--url", help="Receiver URL (https).")],
@@ -105,6 +122,7 @@ def create_webhook(
 
 @app.command("update")
 @handle_errors
+@operation("update_webhook")
 def update_webhook(
     webhook_id: IdArg,
     name: Annotated[Optional[str], typer.Option("--name", help="New name.")] = None,
@@ -121,16 +139,17 @@ def update_webhook(
 ) -> None:
     """Change a webhook (headers and filters given replace the stored ones)."""
     with client() as c:
-        hook = c.webhooks.update(webhook_id, name=_given(name), url=_given(url), events=_given(event),
+        hook = c.webhooks.update(webhook_id, name=given(name), url=given(url), events=given(event),
                                  headers=_headers(header), filters=_filters(min_severity, asset_id, asset_tag),
-                                 active=_given(active))
+                                 active=given(active))
     Output(json_output, quiet).item(hook)
 
 
 @app.command("delete")
 @handle_errors
+@operation("delete_webhook")
 def delete_webhook(webhook_id: IdArg,
-                   yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+                   yes: YesOption = False,
                    json_output: JsonOption = False, quiet: QuietOption = False) -> None:
     """Delete a webhook."""
     confirm(f"Delete webhook {webhook_id}?", yes)
@@ -141,6 +160,7 @@ def delete_webhook(webhook_id: IdArg,
 
 @app.command("test")
 @handle_errors
+@operation("test_webhook")
 def test_webhook(webhook_id: IdArg, json_output: JsonOption = False, quiet: QuietOption = False) -> None:
     """Send a signed webhook.test event now and show the receiver's answer (exit 1 when it failed)."""
     with client() as c:
@@ -157,6 +177,7 @@ def test_webhook(webhook_id: IdArg, json_output: JsonOption = False, quiet: Quie
 
 @app.command("rotate-secret")
 @handle_errors
+@operation("rotate_webhook_secret")
 def rotate_secret(webhook_id: IdArg, json_output: JsonOption = False, quiet: QuietOption = False) -> None:
     """New signing secret (printed once); the old one keeps signing for 24 h."""
     with client() as c:
@@ -170,6 +191,7 @@ def rotate_secret(webhook_id: IdArg, json_output: JsonOption = False, quiet: Qui
 
 @app.command("enable")
 @handle_errors
+@operation("enable_webhook")
 def enable(webhook_id: IdArg, json_output: JsonOption = False, quiet: QuietOption = False) -> None:
     """Re-enable an auto-disabled webhook."""
     with client() as c:
@@ -179,29 +201,36 @@ def enable(webhook_id: IdArg, json_output: JsonOption = False, quiet: QuietOptio
 
 @app.command("deliveries")
 @handle_errors
+@operation("list_webhook_deliveries")
 def deliveries(
     webhook_id: IdArg,
     status: Annotated[Optional[str], typer.Option("--status", help="Comma list: pending, failed ...")] = None,
     event: Annotated[Optional[str], typer.Option("--event", "-e", help="Comma list of event names.")] = None,
-    page: PageOpt = 1,
-    all_pages: AllOpt = False,
+    from_: Annotated[Optional[datetime], typer.Option("--from", help="Created at or after (ISO 8601, UTC).")]
+    = None,
+    to: Annotated[Optional[datetime], typer.Option("--to", help="Created before (ISO 8601, UTC).")] = None,
+    sort_by: Annotated[Optional[str], typer.Option("--sort-by", help="created_at, next_attempt_at or finished_at.")]
+    = None,
+    sort_order: SortOrderOption = None,
+    page: PageOption = 1,
+    per_page: PerPageOption = None,
+    all_pages: AllOption = False,
     json_output: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
     """List a webhook's deliveries."""
     with client() as c:
-        pager = c.webhooks.deliveries.list(webhook_id, status=_given(status), event=_given(event), page=page)
-        if all_pages:
-            items, caption = [*pager], None
-        else:
-            first = pager.first_page()
-            items, caption = first.data, page_caption(first)
+        pager = c.webhooks.deliveries.list(webhook_id, status=given(status), event=given(event), from_=given(from_),
+                                           to=given(to), sort_by=given(sort_by), sort_order=given(sort_order),
+                                           page=page, per_page=given(per_page))
+        items, caption = collect(pager, all_pages)
     Output(json_output, quiet).items(items, DELIVERY_COLUMNS, caption)
 
 
 @app.command("delivery")
 @handle_errors
-def delivery(webhook_id: IdArg, delivery_id: Annotated[str, typer.Argument(help="Delivery id (dlv_...).")],
+@operation("get_webhook_delivery")
+def delivery(webhook_id: IdArg, delivery_id: DeliveryArg,
              json_output: JsonOption = False, quiet: QuietOption = False) -> None:
     """Show one delivery with its attempts."""
     with client() as c:
@@ -215,7 +244,8 @@ def delivery(webhook_id: IdArg, delivery_id: Annotated[str, typer.Argument(help=
 
 @app.command("redeliver")
 @handle_errors
-def redeliver(webhook_id: IdArg, delivery_id: Annotated[str, typer.Argument(help="Delivery id (dlv_...).")],
+@operation("redeliver_webhook_delivery")
+def redeliver(webhook_id: IdArg, delivery_id: DeliveryArg,
               json_output: JsonOption = False, quiet: QuietOption = False) -> None:
     """Queue one delivery again now."""
     with client() as c:
@@ -225,6 +255,7 @@ def redeliver(webhook_id: IdArg, delivery_id: Annotated[str, typer.Argument(help
 
 @app.command("redeliver-failed")
 @handle_errors
+@operation("redeliver_failed_webhook_deliveries")
 def redeliver_failed(
     webhook_id: IdArg,
     from_: Annotated[datetime, typer.Option("--from", help="Created at or after (ISO 8601, UTC).")],

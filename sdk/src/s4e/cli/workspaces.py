@@ -8,35 +8,54 @@ from typing import Annotated, Optional
 
 import typer
 
+from s4e._operations import operation
 from s4e._types import NOT_GIVEN
 from s4e.cli.config import client
-from s4e.cli.output import JsonOption, Output, QuietOption, confirm, handle_errors, page_caption
+from s4e.cli.output import (
+    AllOption,
+    JsonOption,
+    Output,
+    PageOption,
+    PerPageOption,
+    QuietOption,
+    SortOrderOption,
+    YesOption,
+    collect,
+    confirm,
+    given,
+    handle_errors,
+)
 from s4e.models.workspace import Invitation, Role
 
 app = typer.Typer(help="Workspaces, members and invitations.", no_args_is_help=True)
 
 IdArg = Annotated[str, typer.Argument(help="Workspace id (wsp_...).")]
-AllOpt = Annotated[bool, typer.Option("--all", help="Fetch every page.")]
-
-
-def _page(pager, all_pages: bool):
-    if all_pages:
-        return [*pager], None
-    first = pager.first_page()
-    return first.data, page_caption(first)
+UserArg = Annotated[str, typer.Argument(help="Member's user id (usr_...).")]
 
 
 @app.command("list")
 @handle_errors
-def list_workspaces(all_pages: AllOpt = False, json_output: JsonOption = False, quiet: QuietOption = False) -> None:
+@operation("list_workspaces")
+def list_workspaces(
+    sort_by: Annotated[Optional[str], typer.Option("--sort-by", help="created_at or name.")] = None,
+    sort_order: SortOrderOption = None,
+    page: PageOption = 1,
+    per_page: PerPageOption = None,
+    all_pages: AllOption = False,
+    json_output: JsonOption = False,
+    quiet: QuietOption = False,
+) -> None:
     """Workspaces I belong to, with my role."""
     with client() as c:
-        items, caption = _page(c.workspaces.list(), all_pages)
+        pager = c.workspaces.list(sort_by=given(sort_by), sort_order=given(sort_order), page=page,
+                                  per_page=given(per_page))
+        items, caption = collect(pager, all_pages)
     Output(json_output, quiet).items(items, ["id", "name", "role", "created_at"], caption)
 
 
 @app.command("get")
 @handle_errors
+@operation("get_workspace")
 def get_workspace(workspace_id: IdArg, json_output: JsonOption = False, quiet: QuietOption = False) -> None:
     """Show one workspace with its settings."""
     with client() as c:
@@ -46,6 +65,7 @@ def get_workspace(workspace_id: IdArg, json_output: JsonOption = False, quiet: Q
 
 @app.command("create")
 @handle_errors
+@operation("create_workspace")
 def create_workspace(name: Annotated[str, typer.Argument(help="Display name.")], json_output: JsonOption = False,
                      quiet: QuietOption = False) -> None:
     """Create a workspace (you become its admin)."""
@@ -56,6 +76,7 @@ def create_workspace(name: Annotated[str, typer.Argument(help="Display name.")],
 
 @app.command("update")
 @handle_errors
+@operation("update_workspace")
 def update_workspace(
     workspace_id: IdArg,
     name: Annotated[Optional[str], typer.Option("--name", help="New name.")] = None,
@@ -78,10 +99,11 @@ def update_workspace(
 
 @app.command("delete")
 @handle_errors
+@operation("delete_workspace")
 def delete_workspace(
     workspace_id: IdArg,
     confirm_name: Annotated[str, typer.Option("--confirm", help="The workspace's exact name.")],
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    yes: YesOption = False,
     json_output: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
@@ -94,17 +116,29 @@ def delete_workspace(
 
 @app.command("members")
 @handle_errors
-def members(workspace_id: IdArg, all_pages: AllOpt = False, json_output: JsonOption = False,
-            quiet: QuietOption = False) -> None:
+@operation("list_members")
+def members(
+    workspace_id: IdArg,
+    sort_by: Annotated[Optional[str], typer.Option("--sort-by", help="joined_at, email or role.")] = None,
+    sort_order: SortOrderOption = None,
+    page: PageOption = 1,
+    per_page: PerPageOption = None,
+    all_pages: AllOption = False,
+    json_output: JsonOption = False,
+    quiet: QuietOption = False,
+) -> None:
     """List members."""
     with client() as c:
-        items, caption = _page(c.workspaces.members.list(workspace_id), all_pages)
+        pager = c.workspaces.members.list(workspace_id, sort_by=given(sort_by), sort_order=given(sort_order),
+                                          page=page, per_page=given(per_page))
+        items, caption = collect(pager, all_pages)
     Output(json_output, quiet).items(items, ["user_id", "email", "name", "role", "joined_at", "mfa_enabled"],
                                      caption, id_field="user_id")
 
 
 @app.command("add-member")
 @handle_errors
+@operation("add_member")
 def add_member(workspace_id: IdArg, email: Annotated[str, typer.Argument(help="Email of the user to add.")],
                role: Annotated[Role, typer.Option("--role", help="viewer, analyst, developer or admin.")],
                json_output: JsonOption = False, quiet: QuietOption = False) -> None:
@@ -127,7 +161,8 @@ def add_member(workspace_id: IdArg, email: Annotated[str, typer.Argument(help="E
 
 @app.command("set-role")
 @handle_errors
-def set_role(workspace_id: IdArg, user_id: Annotated[str, typer.Argument(help="Member's user id (usr_...).")],
+@operation("update_member")
+def set_role(workspace_id: IdArg, user_id: UserArg,
              role: Annotated[Role, typer.Option("--role", help="viewer, analyst, developer or admin.")],
              json_output: JsonOption = False, quiet: QuietOption = False) -> None:
     """Change a member's role."""
@@ -139,8 +174,9 @@ def set_role(workspace_id: IdArg, user_id: Annotated[str, typer.Argument(help="M
 
 @app.command("remove-member")
 @handle_errors
-def remove_member(workspace_id: IdArg, user_id: Annotated[str, typer.Argument(help="Member's user id (usr_...).")],
-                  yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+@operation("remove_member")
+def remove_member(workspace_id: IdArg, user_id: UserArg,
+                  yes: YesOption = False,
                   json_output: JsonOption = False, quiet: QuietOption = False) -> None:
     """Remove a member from the workspace."""
     confirm(f"Remove {user_id} from {workspace_id}?", yes)
@@ -151,16 +187,28 @@ def remove_member(workspace_id: IdArg, user_id: Annotated[str, typer.Argument(he
 
 @app.command("invitations")
 @handle_errors
-def invitations(workspace_id: IdArg, all_pages: AllOpt = False, json_output: JsonOption = False,
-                quiet: QuietOption = False) -> None:
+@operation("list_invitations")
+def invitations(
+    workspace_id: IdArg,
+    sort_by: Annotated[Optional[str], typer.Option("--sort-by", help="created_at, email or expires_at.")] = None,
+    sort_order: SortOrderOption = None,
+    page: PageOption = 1,
+    per_page: PerPageOption = None,
+    all_pages: AllOption = False,
+    json_output: JsonOption = False,
+    quiet: QuietOption = False,
+) -> None:
     """List pending invitations (admin)."""
     with client() as c:
-        items, caption = _page(c.workspaces.invitations.list(workspace_id), all_pages)
+        pager = c.workspaces.invitations.list(workspace_id, sort_by=given(sort_by), sort_order=given(sort_order),
+                                              page=page, per_page=given(per_page))
+        items, caption = collect(pager, all_pages)
     Output(json_output, quiet).items(items, ["id", "email", "role", "invited_by", "expires_at"], caption)
 
 
 @app.command("cancel-invitation")
 @handle_errors
+@operation("cancel_invitation")
 def cancel_invitation(workspace_id: IdArg,
                       invitation_id: Annotated[str, typer.Argument(help="Invitation id (inv_...).")],
                       json_output: JsonOption = False, quiet: QuietOption = False) -> None:
@@ -168,3 +216,24 @@ def cancel_invitation(workspace_id: IdArg,
     with client() as c:
         c.workspaces.invitations.cancel(workspace_id, invitation_id)
     Output(json_output, quiet).done(f"Cancelled {invitation_id}", id=invitation_id, cancelled=True)
+
+
+@app.command("accept-invitation")
+@handle_errors
+@operation("accept_invitation")
+def accept_invitation(
+    token: Annotated[str, typer.Argument(help="The invitation token (s4e_inv_...) an admin gave you.")],
+    name: Annotated[str, typer.Option("--name", help="Your display name.")],
+    json_output: JsonOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Accept an invitation: create your account (password prompted) and join the workspace. No API key needed;
+    afterwards sign in to the console and create an API key for `s4e login`."""
+    password = typer.prompt("Password (12-256 characters)", hide_input=True, confirmation_prompt=True, err=True)
+    with client(require_key=False) as c:
+        accepted = c.workspaces.invitations.accept(token=token, name=name, password=password)
+    out = Output(json_output, quiet)
+    if out.quiet:
+        typer.echo(accepted.user.id)
+        return
+    out.item(accepted, ["user.id", "user.email", "user.name", "workspace.id", "workspace.name", "workspace.role"])

@@ -23,8 +23,9 @@ from s4e.models.asset import (
     VerificationOverride,
 )
 from s4e.models.auth import Me, Meta, WorkspaceRef
-from s4e.models.event import Actor, Event
+from s4e.models.event import Actor, EcsDocument, Event
 from s4e.models.key import ApiKey, ApiKeyCreate, ApiKeyUpdate, ApiKeyWithSecret, AssetRestriction, AssetRestrictionInput
+from s4e.models.oauth import AccessToken, OAuthClient, OAuthClientCreate, OAuthClientWithSecret
 from s4e.models.user import User, UserCreate, UserUpdate
 from s4e.models.webhook import (
     Delivery,
@@ -40,7 +41,11 @@ from s4e.models.webhook import (
     WebhookWithSecret,
 )
 from s4e.models.workspace import (
+    AcceptedUser,
+    AcceptedWorkspace,
     Invitation,
+    InvitationAccept,
+    InvitationAccepted,
     Member,
     MemberAdd,
     MemberUpdate,
@@ -51,13 +56,14 @@ from s4e.models.workspace import (
 )
 
 __all__ = [
-    "Actor", "ApiKey", "ApiKeyCreate", "ApiKeyUpdate", "ApiKeyWithSecret", "Asset", "AssetBulkUpdate",
-    "AssetCreate", "AssetMetadata", "AssetRestriction", "AssetRestrictionInput", "AssetUpdate", "AssetVerification",
-    "BulkCounts", "BulkItemResult", "BulkResult", "CursorMeta", "CursorPage", "Delivery", "DeliveryAttempt",
-    "Event", "FindingSummary", "ImportCounts", "ImportResult", "ImportRowResult", "Invitation", "ItemError", "Me",
-    "Member", "MemberAdd", "MemberUpdate", "Meta", "Page", "PageMeta", "RedeliverFailed", "RedeliverResult",
-    "RequestModel", "S4EModel", "Technology", "User", "UserCreate", "UserUpdate", "Verification",
-    "VerificationCheck", "VerificationMethodInfo", "VerificationOverride", "Webhook", "WebhookCreate",
-    "WebhookFilters", "WebhookFiltersInput", "WebhookTestResult", "WebhookUpdate", "WebhookWithSecret",
+    "AcceptedUser", "AcceptedWorkspace", "AccessToken", "Actor", "ApiKey", "ApiKeyCreate", "ApiKeyUpdate",
+    "ApiKeyWithSecret", "Asset", "AssetBulkUpdate", "AssetCreate", "AssetMetadata", "AssetRestriction",
+    "AssetRestrictionInput", "AssetUpdate", "AssetVerification", "BulkCounts", "BulkItemResult", "BulkResult",
+    "CursorMeta", "CursorPage", "Delivery", "DeliveryAttempt", "EcsDocument", "Event", "FindingSummary", "ImportCounts",
+    "ImportResult", "ImportRowResult", "Invitation", "InvitationAccept", "InvitationAccepted", "ItemError", "Me",
+    "Member", "MemberAdd", "MemberUpdate", "Meta", "OAuthClient", "OAuthClientCreate", "OAuthClientWithSecret", "Page",
+    "PageMeta", "RedeliverFailed", "RedeliverResult", "RequestModel", "S4EModel", "Technology", "User", "UserCreate",
+    "UserUpdate", "Verification", "VerificationCheck", "VerificationMethodInfo", "VerificationOverride", "Webhook",
+    "WebhookCreate", "WebhookFilters", "WebhookFiltersInput", "WebhookTestResult", "WebhookUpdate", "WebhookWithSecret",
     "Workspace", "WorkspaceCreate", "WorkspaceRef", "WorkspaceSettings", "WorkspaceUpdate",
 ]

@@ -40,3 +40,25 @@ class Event(S4EModel):
     """Who caused it."""
     data: dict[str, Any] = Field(default_factory=dict)
     """Type-specific payload (events.md 1.2)."""
+
+
+class EcsDocument(S4EModel):
+    """One event as an Elastic Common Schema 8.11 document (`format=ecs`, events.md 4.4).
+
+    Fields without a value are absent. Forward `to_dict()` to Elasticsearch unchanged: it keeps `@timestamp`.
+    """
+
+    timestamp: str = Field(alias="@timestamp")
+    """`@timestamp`: when the change committed (RFC 3339, as sent)."""
+    message: str
+    """Finding title or event summary."""
+    ecs: dict[str, Any] = Field(default_factory=dict)
+    """`{"version": ...}` of the schema."""
+    event: dict[str, Any] = Field(default_factory=dict)
+    """ECS `event.*`: `id` (the evt_ id), `action` (event type), `kind`, `category`, `severity` ..."""
+    s4e: dict[str, Any] = Field(default_factory=dict)
+    """S4E fields without an ECS equivalent."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The document as the server sent it (`@timestamp` under its ECS name)."""
+        return self.model_dump(mode="json", by_alias=True)

@@ -110,3 +110,45 @@ class MemberUpdate(RequestModel):
 
     role: Role
     """New role (the last admin cannot be demoted)."""
+
+
+class InvitationAccept(RequestModel):
+    """Body of `POST /auth/invitations/accept`."""
+
+    token: str
+    """The invitation token (`s4e_inv_...`)."""
+    name: str
+    """Your display name."""
+    password: str
+    """Password of the new account (12-256 characters)."""
+
+
+class AcceptedUser(S4EModel):
+    """The account created by accepting an invitation."""
+
+    id: str
+    """`usr_` id."""
+    email: str
+    """Login email (the invited address)."""
+    name: str
+    """Display name."""
+
+
+class AcceptedWorkspace(S4EModel):
+    """The workspace joined by accepting an invitation."""
+
+    id: str
+    """`wsp_` id."""
+    name: str
+    """Display name."""
+    role: str
+    """The role the invitation granted."""
+
+
+class InvitationAccepted(S4EModel):
+    """Result of accepting an invitation: the new account and the workspace it joined."""
+
+    user: AcceptedUser
+    """The account created."""
+    workspace: AcceptedWorkspace
+    """The workspace joined."""

@@ -7,6 +7,7 @@ import re
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from typing import IO, Any, Optional, Union
 
+from s4e._operations import operation
 from s4e._types import query
 from s4e.models.asset import AssetBulkUpdate, AssetCreate, BulkCounts, BulkResult, ImportResult
 
@@ -122,6 +123,7 @@ class SyncAssetBulk:
 
     _send: Callable[..., Any]
 
+    @operation("bulk_assets")
     def bulk_create(self, items: Sequence[AssetCreate], *, partial: bool = False,
                     idempotency_key: Optional[str] = None) -> BulkResult:
         """Create up to 10,000 assets in one request. All-or-nothing (ValidationError listing every failing
@@ -129,18 +131,21 @@ class SyncAssetBulk:
         return self._send("POST", "/assets/bulk", BulkResult, json=bulk_body("create", items, partial=partial),
                           idempotency_key=idempotency_key)
 
+    @operation("bulk_assets")
     def bulk_update(self, items: Sequence[AssetBulkUpdate], *, partial: bool = False,
                     idempotency_key: Optional[str] = None) -> BulkResult:
         """Update up to 10,000 assets (each item: id + fields to change); all-or-nothing unless `partial`."""
         return self._send("POST", "/assets/bulk", BulkResult, json=bulk_body("update", items, partial=partial),
                           idempotency_key=idempotency_key)
 
+    @operation("bulk_assets")
     def bulk_delete(self, asset_ids: Sequence[str], *, partial: bool = False, cascade: bool = False,
                     idempotency_key: Optional[str] = None) -> BulkResult:
         """Delete up to 10,000 assets by id; `cascade` also deletes their children and data."""
         body = bulk_body("delete", asset_ids, partial=partial, cascade=cascade)
         return self._send("POST", "/assets/bulk", BulkResult, json=body, idempotency_key=idempotency_key)
 
+    @operation("bulk_assets")
     def upload(self, items: Iterable[AssetCreate], *, chunk_size: int = UPLOAD_CHUNK,
                progress: Progress | None = None) -> BulkResult:
         """Create any number of assets in chunks of `chunk_size` (partial mode: valid items are created, the
@@ -156,6 +161,7 @@ class SyncAssetBulk:
                 progress(done, len(items))
         return total
 
+    @operation("import_assets")
     def import_csv(self, file: CsvSource, *, dry_run: bool = False, partial: bool = False,
                    progress: Progress | None = None, idempotency_key: Optional[str] = None) -> ImportResult:
         """Import a CSV (header `name,type,tags,criticality,description,owner_email`, tags `;`-separated, up to
@@ -172,24 +178,28 @@ class AsyncAssetBulk:
 
     _send: Callable[..., Any]
 
+    @operation("bulk_assets")
     async def bulk_create(self, items: Sequence[AssetCreate], *, partial: bool = False,
                           idempotency_key: Optional[str] = None) -> BulkResult:
         """Create up to 10,000 assets in one request; all-or-nothing unless `partial=True`."""
         return await self._send("POST", "/assets/bulk", BulkResult,
                                 json=bulk_body("create", items, partial=partial), idempotency_key=idempotency_key)
 
+    @operation("bulk_assets")
     async def bulk_update(self, items: Sequence[AssetBulkUpdate], *, partial: bool = False,
                           idempotency_key: Optional[str] = None) -> BulkResult:
         """Update up to 10,000 assets (each item: id + fields to change); all-or-nothing unless `partial`."""
         return await self._send("POST", "/assets/bulk", BulkResult,
                                 json=bulk_body("update", items, partial=partial), idempotency_key=idempotency_key)
 
+    @operation("bulk_assets")
     async def bulk_delete(self, asset_ids: Sequence[str], *, partial: bool = False, cascade: bool = False,
                           idempotency_key: Optional[str] = None) -> BulkResult:
         """Delete up to 10,000 assets by id; `cascade` also deletes their children and data."""
         body = bulk_body("delete", asset_ids, partial=partial, cascade=cascade)
         return await self._send("POST", "/assets/bulk", BulkResult, json=body, idempotency_key=idempotency_key)
 
+    @operation("bulk_assets")
     async def upload(self, items: Iterable[AssetCreate], *, chunk_size: int = UPLOAD_CHUNK,
                      progress: Progress | None = None) -> BulkResult:
         """Create any number of assets in chunks (partial mode); indexes count from the start of `items`."""
@@ -203,6 +213,7 @@ class AsyncAssetBulk:
                 progress(done, len(items))
         return total
 
+    @operation("import_assets")
     async def import_csv(self, file: CsvSource, *, dry_run: bool = False, partial: bool = False,
                          progress: Progress | None = None, idempotency_key: Optional[str] = None) -> ImportResult:
         """Import a CSV of assets (see the sync client for the format and semantics)."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Optional, Union
 
+from s4e._operations import operation
 from s4e._types import NOT_GIVEN, NotGiven, StrList, given, path_segment, query
 from s4e.models.asset import Asset, AssetCreate, AssetSort, AssetUpdate, Criticality
 from s4e.pagination import AsyncPage, SyncPage
@@ -43,6 +44,7 @@ class Assets(SyncAssetBulk, SyncResource):
         self.verification = AssetVerificationResource(transport)
         """Ownership verification: get instructions, check, override, revoke."""
 
+    @operation("list_assets")
     def list(self, *, type: StrList | NotGiven = NOT_GIVEN, status: StrList | NotGiven = NOT_GIVEN,
              tag: StrList | NotGiven = NOT_GIVEN, criticality: StrList | NotGiven = NOT_GIVEN,
              verified: bool | NotGiven = NOT_GIVEN, parent_id: str | NotGiven = NOT_GIVEN,
@@ -59,10 +61,12 @@ class Assets(SyncAssetBulk, SyncResource):
                              per_page=per_page)
         return self._page("/assets", Asset, params, page)
 
+    @operation("get_asset")
     def get(self, asset_id: str) -> Asset:
         """Get one asset with metadata, finding summary and scores."""
         return self._get(_path(asset_id), Asset)
 
+    @operation("create_asset")
     def create(self, *, name: str, type: str, criticality: Criticality | NotGiven = NOT_GIVEN,
                tags: list[str] | NotGiven = NOT_GIVEN, description: str | NotGiven = NOT_GIVEN,
                owner_id: Optional[str] | NotGiven = NOT_GIVEN, parent_id: Optional[str] | NotGiven = NOT_GIVEN,
@@ -73,6 +77,7 @@ class Assets(SyncAssetBulk, SyncResource):
                            owner_id=owner_id, parent_id=parent_id)
         return self._send("POST", "/assets", Asset, json=body, idempotency_key=idempotency_key)
 
+    @operation("update_asset")
     def update(self, asset_id: str, *, tags: list[str] | NotGiven = NOT_GIVEN,
                criticality: Criticality | NotGiven = NOT_GIVEN, description: str | NotGiven = NOT_GIVEN,
                owner_id: Optional[str] | NotGiven = NOT_GIVEN, status: str | NotGiven = NOT_GIVEN) -> Asset:
@@ -81,6 +86,7 @@ class Assets(SyncAssetBulk, SyncResource):
                            status=status)
         return self._send("PATCH", _path(asset_id), Asset, json=body)
 
+    @operation("delete_asset")
     def delete(self, asset_id: str, *, cascade: bool = False) -> None:
         """Delete an asset; with children, services or findings it needs `cascade=True` (else ConflictError
         `has_dependents`)."""
@@ -95,6 +101,7 @@ class AsyncAssets(AsyncAssetBulk, AsyncResource):
         self.verification = AsyncAssetVerificationResource(transport)
         """Ownership verification: get instructions, check, override, revoke."""
 
+    @operation("list_assets")
     def list(self, *, type: StrList | NotGiven = NOT_GIVEN, status: StrList | NotGiven = NOT_GIVEN,
              tag: StrList | NotGiven = NOT_GIVEN, criticality: StrList | NotGiven = NOT_GIVEN,
              verified: bool | NotGiven = NOT_GIVEN, parent_id: str | NotGiven = NOT_GIVEN,
@@ -110,10 +117,12 @@ class AsyncAssets(AsyncAssetBulk, AsyncResource):
                              per_page=per_page)
         return self._page("/assets", Asset, params, page)
 
+    @operation("get_asset")
     async def get(self, asset_id: str) -> Asset:
         """Get one asset with metadata, finding summary and scores."""
         return await self._get(_path(asset_id), Asset)
 
+    @operation("create_asset")
     async def create(self, *, name: str, type: str, criticality: Criticality | NotGiven = NOT_GIVEN,
                      tags: list[str] | NotGiven = NOT_GIVEN, description: str | NotGiven = NOT_GIVEN,
                      owner_id: Optional[str] | NotGiven = NOT_GIVEN,
@@ -123,6 +132,7 @@ class AsyncAssets(AsyncAssetBulk, AsyncResource):
                            owner_id=owner_id, parent_id=parent_id)
         return await self._send("POST", "/assets", Asset, json=body, idempotency_key=idempotency_key)
 
+    @operation("update_asset")
     async def update(self, asset_id: str, *, tags: list[str] | NotGiven = NOT_GIVEN,
                      criticality: Criticality | NotGiven = NOT_GIVEN, description: str | NotGiven = NOT_GIVEN,
                      owner_id: Optional[str] | NotGiven = NOT_GIVEN, status: str | NotGiven = NOT_GIVEN) -> Asset:
@@ -131,6 +141,7 @@ class AsyncAssets(AsyncAssetBulk, AsyncResource):
                            status=status)
         return await self._send("PATCH", _path(asset_id), Asset, json=body)
 
+    @operation("delete_asset")
     async def delete(self, asset_id: str, *, cascade: bool = False) -> None:
         """Delete an asset; dependents need `cascade=True`."""
         await self._send("DELETE", _path(asset_id), None, params=query(cascade=cascade) if cascade else None)

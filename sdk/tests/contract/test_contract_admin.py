@@ -80,3 +80,56 @@ def test_webhooks_crud_and_secret_rotation(platform):
     client.webhooks.delete(hook.id)
     with pytest.raises(errors.NotFoundError):
         client.webhooks.get(hook.id)
+
+
+def test_workspace_create_update_and_delete(platform):
+    client = platform.client()  # a superuser's key: may create workspaces
+    made = client.workspaces.create(name="Red team")
+    assert made.id.startswith("wsp_") and made.role == "admin"
+    with pytest.raises(errors.PermissionDeniedError):
+        platform.client("developer").workspaces.create(name="Not allowed")
+    ws_id = platform.tenant.workspace_id
+    renamed = client.workspaces.update(ws_id, name="Blue team", settings={"sla_days": {"critical": 3}})
+    assert renamed.name == "Blue team" and renamed.settings.sla_days["critical"] == 3
+    assert client.workspaces.get(ws_id).settings.sla_days["high"] > 0  # settings merge key by key
+    with pytest.raises(errors.ValidationError) as mismatch:
+        client.workspaces.delete(ws_id, confirm="blue team")
+    assert mismatch.value.errors[0].path == "query.confirm"
+    client.workspaces.delete(ws_id, confirm="Blue team")
+    with pytest.raises((errors.AuthenticationError, errors.NotFoundError)):
+        client.workspaces.get(ws_id)
+
+
+def test_accepting_an_invitation_creates_the_account(platform):
+    admin = platform.client()
+    ws = platform.tenant.workspace_id
+    invitation = admin.workspaces.members.add(ws, email="joiner@example.com", role="analyst")
+    anonymous = S4EClient(base_url=BASE_URL, http_client=platform.http)  # no credential needed
+    accepted = anonymous.workspaces.invitations.accept(token=invitation.token, name="Joiner",
+                                                       password="a-long-enough-password")
+    assert accepted.user.email == "joiner@example.com" and accepted.workspace.id == ws
+    assert accepted.workspace.role == "analyst"
+    assert "joiner@example.com" in [m.email for m in admin.workspaces.members.list(ws)]
+    with pytest.raises(errors.ValidationError) as used:
+        anonymous.workspaces.invitations.accept(token=invitation.token, name="Again",
+                                                password="a-long-enough-password")
+    assert used.value.errors[0].path == "$.token"
+
+
+def test_api_key_get_and_user_update(platform):
+    client = platform.client()
+    created = client.keys.create(name="reader", scopes=["read:assets"], tier="premium")
+    shown = client.keys.get(created.id)
+    assert shown.name == "reader" and shown.tier == "premium" and "key" not in shown.model_fields_set
+    every = [*client.keys.list(all=True, sort_by="name", sort_order="asc")]
+    assert created.id in [k.id for k in every] and [k.name for k in every] == sorted(k.name for k in every)
+    assert len(every) > len([*client.keys.list()])  # all=True includes the other members' keys
+    with pytest.raises(errors.NotFoundError):
+        client.keys.get("key_01hv8x5m3t9q4zc2n7k1r6pbde")
+    with pytest.raises(errors.PermissionDeniedError):
+        platform.client("viewer").keys.get(created.id)  # managing keys by API key needs admin
+    viewer_id = platform.tenant.users["viewer"]
+    updated = client.users.update(viewer_id, name="Vera Viewer", is_active=True)
+    assert updated.name == "Vera Viewer" and client.users.get(viewer_id).name == "Vera Viewer"
+    with pytest.raises(errors.PermissionDeniedError):
+        platform.client("viewer").users.update(viewer_id, is_superuser=True)

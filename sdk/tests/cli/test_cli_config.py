@@ -26,14 +26,12 @@ def s4e(*args: str, **env: str):
     return runner.invoke(app, list(args), env={"COLUMNS": "200", **env})
 
 
-def command_paths() -> list[list[str]]:
-    from s4e.cli import assets, config, events, keys, users, webhooks, workspaces
-
-    groups = {"assets": assets.app, "config": config.app, "events": events.app, "keys": keys.app,
-              "users": users.app, "webhooks": webhooks.app, "workspaces": workspaces.app}
-    paths = [["login"], ["whoami"]]
-    for group, typer_app in groups.items():
-        paths += [[group, c.name or c.callback.__name__] for c in typer_app.registered_commands]
+def command_paths(typer_app=app, prefix: tuple[str, ...] = ()) -> list[list[str]]:
+    """Every command of the tree, nested groups included (`oauth clients list`)."""
+    paths = [[*prefix, c.name or c.callback.__name__] for c in typer_app.registered_commands]
+    for group in typer_app.registered_groups:
+        if group.name != "server":  # the platform's own commands, tested with the platform
+            paths += command_paths(group.typer_instance, (*prefix, group.name))
     return paths
 
 

@@ -7,35 +7,9 @@ import json
 import os
 import stat
 
-import pytest
-from typer.testing import CliRunner
-
 from s4e.cli.app import app
-from s4e.cli.config import CliState
-
-
-def make_runner() -> CliRunner:
-    """stdout and stderr kept apart (click < 8.2 mixes them unless told not to)."""
-    try:
-        return CliRunner(mix_stderr=False)
-    except TypeError:
-        return CliRunner()
-
 
 BASE_URL = "http://testserver/api/v1"
-
-
-@pytest.fixture
-def s4e(platform):
-    """Run `s4e ...` in-process against the platform app with the admin's key in S4E_API_KEY."""
-    runner = make_runner()
-
-    def run(*args: str, key: str | None = "admin", **env: str):
-        environ = {"COLUMNS": "200", "S4E_BASE_URL": BASE_URL,
-                   "S4E_API_KEY": platform.tenant.keys[key] if key else None, **env}
-        return runner.invoke(app, list(args), env=environ, obj=CliState(http_client=platform.http))
-
-    return run
 
 
 def test_assets_create_get_list_as_tables(s4e):
@@ -91,8 +65,8 @@ def test_exit_codes_and_messages(s4e):
         assert "Traceback" not in result.output
 
 
-def test_connection_error_is_a_clean_api_error(s4e, sleeps):
-    result = make_runner().invoke(app, ["assets", "list"], env={"S4E_API_KEY": "s4e_live_x",
+def test_connection_error_is_a_clean_api_error(runner, sleeps):
+    result = runner.invoke(app, ["assets", "list"], env={"S4E_API_KEY": "s4e_live_x",
                                                               "S4E_BASE_URL": "http://127.0.0.1:9/api/v1"})
     assert result.exit_code == 1 and "connection_error" in result.stderr and "Traceback" not in result.output
     assert len(sleeps) == 3  # the default three retries happened first
