@@ -23,12 +23,15 @@ def normalize_domain(value: str) -> str:
         raise InvalidName("domain must be 1-253 characters")
     if any(c.isspace() for c in name) or "/" in name or ":" in name or "@" in name:
         raise InvalidName("domain contains characters that are not allowed")
-    try:
-        ipaddress.ip_address(name)
-    except ValueError:
-        pass
-    else:
-        raise InvalidName("an IP address is an asset of type ip, not domain")
+    # Only dotted digits can be an IPv4 address (IPv6 has ':', refused above): parsing every name would
+    # raise and catch a ValueError per row of a bulk import.
+    if name.replace(".", "").isdigit():
+        try:
+            ipaddress.ip_address(name)
+        except ValueError:
+            pass
+        else:
+            raise InvalidName("an IP address is an asset of type ip, not domain")
     labels = name.split(".")
     out = []
     for label in labels:

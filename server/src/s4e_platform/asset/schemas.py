@@ -62,6 +62,7 @@ class Verification(ReadModel):
     verified_at: str | None = None
     verified_by: str | None = None
     reason: str | None = None
+    inherited_from: str | None = Field(None, description="ast_ id of the verified domain (method inherited)")
 
 
 class FindingSummary(ReadModel):

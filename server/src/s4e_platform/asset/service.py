@@ -66,11 +66,14 @@ def repo(session: Session, principal: Principal) -> AssetRepository:
     return AssetRepository(session, principal.workspace_id, principal.asset_restriction)
 
 
-def check_owner(session: Session, workspace_id: str, owner_id: str | None, path: str = "$.owner_id") -> str | None:
+def check_owner(session: Session, workspace_id: str, owner_id: str | None, path: str = "$.owner_id",
+                members: set[str] | None = None) -> str | None:
+    """`members` (user ids of the workspace, prefetched by bulk callers) replaces one query per item."""
     if owner_id is None:
         return None
     canon = parse_id(owner_id, "usr")
-    if canon is None or not workspace_service.is_member(session, workspace_id, canon):
+    if canon is None or not (canon in members if members is not None
+                             else workspace_service.is_member(session, workspace_id, canon)):
         raise validation_error(path, "owner must be a member of the workspace", "not_a_member")
     return canon
 
@@ -85,17 +88,19 @@ def check_restricted_create(principal: Principal, tags: list[str]) -> None:
 
 
 def build(session: Session, principal: Principal, body: AssetCreate, *, source: str = "manual",
-          path: str = "$") -> Asset:
-    """Validate and construct (not yet add) an asset."""
+          path: str = "$", members: set[str] | None = None, parents: dict[str, Asset] | None = None) -> Asset:
+    """Validate and construct (not yet add) an asset. Bulk callers pass prefetched `members`/`parents`."""
     try:
         name = normalize.normalize(body.type, body.name)
     except normalize.InvalidName as exc:
         raise validation_error(f"{path}.name", str(exc), "invalid_name") from None
     check_restricted_create(principal, body.tags)
-    owner = check_owner(session, principal.workspace_id, body.owner_id, f"{path}.owner_id")
+    owner = check_owner(session, principal.workspace_id, body.owner_id, f"{path}.owner_id", members)
     parent_id = None
     if body.parent_id is not None:
-        parent = repo(session, principal).get(parse_id(body.parent_id, "ast"))
+        parent_key = parse_id(body.parent_id, "ast")
+        parent = (parents.get(parent_key or "") if parents is not None
+                  else repo(session, principal).get(parent_key))
         if parent is None:
             raise validation_error(f"{path}.parent_id", "parent asset not found", "not_found")
         parent_id = parent.id
@@ -119,6 +124,9 @@ def create(session: Session, principal: Principal, body: AssetCreate) -> Asset:
     r.set_tags(asset, asset.tags)
     events.record(session, workspace_id=asset.workspace_id, event="asset.created", data={"asset": summary(asset)},
                   actor=principal.actor(), asset_id=asset.id)
+    from s4e_platform.asset import verification  # it builds on this module
+
+    verification.inherit_at_create(session, principal, asset)
     return asset
 
 
@@ -174,15 +182,22 @@ def delete_asset(session: Session, principal: Principal, asset: Asset, *, cascad
     session.execute(delete(Asset).where(Asset.id == asset.id))
 
 
-def mark_verified(session: Session, asset: Asset, *, method: str, actor: dict, verified_by: str | None,
-                  reason: str | None = None) -> None:
+def apply_verification(asset: Asset, *, method: str, verified_by: str | None, reason: str | None = None,
+                       inherited_from: str | None = None) -> None:
+    """Set the verified state on the row (bulk inserts use it before the row exists)."""
     from s4e_platform.kit.clock import utcnow
 
     asset.verified = True
     asset.verification = {"method": method, "verified_at": isoformat(utcnow()), "verified_by": verified_by,
-                          **({"reason": reason} if reason else {})}
+                          **({"reason": reason} if reason else {}),
+                          **({"inherited_from": inherited_from} if inherited_from else {})}
     if asset.status == "pending_verification":
         asset.status = "active"
     asset.scan_route = scan_route(asset)
+
+
+def mark_verified(session: Session, asset: Asset, *, method: str, actor: dict, verified_by: str | None,
+                  reason: str | None = None, inherited_from: str | None = None) -> None:
+    apply_verification(asset, method=method, verified_by=verified_by, reason=reason, inherited_from=inherited_from)
     events.record(session, workspace_id=asset.workspace_id, event="asset.verified",
                   data={"asset": summary(asset), "method": method}, actor=actor, asset_id=asset.id)
