@@ -14,6 +14,7 @@ from s4e.resources.auth import AsyncAuth, AsyncMetaResource, Auth, MetaResource
 from s4e.resources.events import AsyncEvents, Events
 from s4e.resources.keys import AsyncKeys, Keys
 from s4e.resources.oauth import AsyncOAuth, OAuth
+from s4e.resources.scanners import AsyncScanners, Scanners
 from s4e.resources.users import AsyncUsers, Users
 from s4e.resources.webhooks import AsyncWebhooks, Webhooks
 from s4e.resources.workspaces import AsyncWorkspaces, Workspaces
@@ -53,6 +54,8 @@ class S4EClient:
     """The events feed, single events and the live SSE stream."""
     webhooks: Webhooks
     """Webhook endpoints and their deliveries."""
+    scanners: Scanners
+    """The scanner catalog and each scanner's option schema."""
     keys: Keys
     """API keys."""
     workspaces: Workspaces
@@ -77,6 +80,7 @@ class S4EClient:
         self.assets = Assets(self._transport)
         self.events = Events(self._transport)
         self.webhooks = Webhooks(self._transport)
+        self.scanners = Scanners(self._transport)
         self.keys = Keys(self._transport)
         self.workspaces = Workspaces(self._transport)
         self.users = Users(self._transport)
@@ -114,6 +118,8 @@ class AsyncS4EClient:
     """The events feed, single events and the live SSE stream."""
     webhooks: AsyncWebhooks
     """Webhook endpoints and their deliveries."""
+    scanners: AsyncScanners
+    """The scanner catalog and each scanner's option schema."""
     keys: AsyncKeys
     """API keys."""
     workspaces: AsyncWorkspaces
@@ -138,6 +144,7 @@ class AsyncS4EClient:
         self.assets = AsyncAssets(self._transport)
         self.events = AsyncEvents(self._transport)
         self.webhooks = AsyncWebhooks(self._transport)
+        self.scanners = AsyncScanners(self._transport)
         self.keys = AsyncKeys(self._transport)
         self.workspaces = AsyncWorkspaces(self._transport)
         self.users = AsyncUsers(self._transport)

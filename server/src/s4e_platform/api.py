@@ -17,11 +17,12 @@ def include_routers(app: FastAPI) -> None:
     from s4e_platform.auth import oauth_endpoints as oauth
     from s4e_platform.event import endpoints as event
     from s4e_platform.event import stream as event_stream
+    from s4e_platform.scanners import endpoints as scanners
     from s4e_platform.user import endpoints as user
     from s4e_platform.webhook import endpoints as webhook
     from s4e_platform.workspace import endpoints as workspace
 
     app.include_router(health.router)
     for module in (health.meta_router, auth, oauth, user, workspace, api_keys, asset_bulk, asset_verification,
-                   asset, event_stream, event, webhook):
+                   asset, event_stream, event, webhook, scanners):
         app.include_router(getattr(module, "router", module), prefix=API_PREFIX)

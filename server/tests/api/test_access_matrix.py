@@ -138,6 +138,15 @@ def check_other_workspace(client, world: World, other, op: Operation, rule: Rule
             problems.append(f"the owner cannot read {path}: {seen.status_code} {seen.text[:200]} "
                             f"(is the factory's object real?)")
     response = send(client, op, path, stranger, "empty")
+    if all(FACTORIES[n].shared for n in names):
+        # Shared catalog entries: the other workspace's member is answered as the owner is (read) or at least
+        # never told the entry is missing (write).
+        if op.method == "GET" and response.status_code != seen.status_code:
+            problems.append(f"member of another workspace on shared {path}: {response.status_code}, the owner "
+                            f"got {seen.status_code}")
+        elif response.status_code == 404:
+            problems.append(f"member of another workspace on shared {path}: 404 {response.text[:200]}")
+        return problems
     if any(FACTORIES[n].workspace_scoped for n in names):
         problem = verdict(response, 404, {"not_found"})
         if problem:

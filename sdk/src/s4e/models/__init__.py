@@ -26,6 +26,7 @@ from s4e.models.auth import Me, Meta, WorkspaceRef
 from s4e.models.event import Actor, EcsDocument, Event
 from s4e.models.key import ApiKey, ApiKeyCreate, ApiKeyUpdate, ApiKeyWithSecret, AssetRestriction, AssetRestrictionInput
 from s4e.models.oauth import AccessToken, OAuthClient, OAuthClientCreate, OAuthClientWithSecret
+from s4e.models.scanner import Scanner
 from s4e.models.user import User, UserCreate, UserUpdate
 from s4e.models.webhook import (
     Delivery,
@@ -62,8 +63,8 @@ __all__ = [
     "CursorMeta", "CursorPage", "Delivery", "DeliveryAttempt", "EcsDocument", "Event", "FindingSummary", "ImportCounts",
     "ImportResult", "ImportRowResult", "Invitation", "InvitationAccept", "InvitationAccepted", "ItemError", "Me",
     "Member", "MemberAdd", "MemberUpdate", "Meta", "OAuthClient", "OAuthClientCreate", "OAuthClientWithSecret", "Page",
-    "PageMeta", "RedeliverFailed", "RedeliverResult", "RequestModel", "S4EModel", "Technology", "User", "UserCreate",
-    "UserUpdate", "Verification", "VerificationCheck", "VerificationMethodInfo", "VerificationOverride", "Webhook",
-    "WebhookCreate", "WebhookFilters", "WebhookFiltersInput", "WebhookTestResult", "WebhookUpdate", "WebhookWithSecret",
-    "Workspace", "WorkspaceCreate", "WorkspaceRef", "WorkspaceSettings", "WorkspaceUpdate",
+    "PageMeta", "RedeliverFailed", "RedeliverResult", "RequestModel", "S4EModel", "Scanner", "Technology", "User",
+    "UserCreate", "UserUpdate", "Verification", "VerificationCheck", "VerificationMethodInfo", "VerificationOverride",
+    "Webhook", "WebhookCreate", "WebhookFilters", "WebhookFiltersInput", "WebhookTestResult", "WebhookUpdate",
+    "WebhookWithSecret", "Workspace", "WorkspaceCreate", "WorkspaceRef", "WorkspaceSettings", "WorkspaceUpdate",
 ]
