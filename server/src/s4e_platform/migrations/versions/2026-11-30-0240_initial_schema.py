@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-30 01:29:34.679409
+Create Date: 2026-11-30 02:40:55.425847
 """
 from alembic import op
 import sqlalchemy as sa
@@ -306,11 +306,138 @@ def upgrade() -> None:
     with op.batch_alter_table('asset_tag', schema=None) as batch_op:
         batch_op.create_index('ix_asset_tag_ws_tag', ['workspace_id', 'tag', 'asset_id'], unique=False)
 
+    op.create_table('finding',
+    sa.Column('id', sa.String(length=30), nullable=False),
+    sa.Column('workspace_id', sa.String(length=30), nullable=False),
+    sa.Column('fingerprint', sa.String(length=64), nullable=False),
+    sa.Column('fingerprint_version', sa.Integer(), nullable=False),
+    sa.Column('asset_id', sa.String(length=30), nullable=False),
+    sa.Column('service_id', sa.String(length=30), nullable=True),
+    sa.Column('endpoint_id', sa.String(length=30), nullable=True),
+    sa.Column('location', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('scanner', sa.String(length=64), nullable=False),
+    sa.Column('check_id', sa.String(length=256), nullable=False),
+    sa.Column('title', sa.String(length=512), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('remediation', sa.Text(), nullable=False),
+    sa.Column('category', sa.String(length=64), nullable=False),
+    sa.Column('references', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('cve_ids', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('cwe_ids', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('severity', sa.String(length=16), nullable=False),
+    sa.Column('original_severity', sa.String(length=16), nullable=False),
+    sa.Column('severity_reason', sa.String(length=2000), nullable=True),
+    sa.Column('severity_override', sa.String(length=16), nullable=True),
+    sa.Column('cvss', sa.Float(), nullable=True),
+    sa.Column('cvss_vector', sa.String(length=256), nullable=True),
+    sa.Column('cvss_version', sa.String(length=8), nullable=True),
+    sa.Column('kev', sa.Boolean(), nullable=False),
+    sa.Column('kev_date_added', sa.Date(), nullable=True),
+    sa.Column('epss', sa.Float(), nullable=True),
+    sa.Column('epss_percentile', sa.Float(), nullable=True),
+    sa.Column('risk_score', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('justification', sa.Text(), nullable=True),
+    sa.Column('accepted_until', s4e_platform.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('resolution', sa.String(length=8), nullable=True),
+    sa.Column('assignee_id', sa.String(length=30), nullable=True),
+    sa.Column('due_date', sa.Date(), nullable=True),
+    sa.Column('sla_due_at', s4e_platform.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('sla_paused_remaining', sa.Integer(), nullable=True),
+    sa.Column('sla_breached', sa.Boolean(), nullable=False),
+    sa.Column('tags', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('tickets', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('scan_id', sa.String(length=30), nullable=True),
+    sa.Column('last_scan_id', sa.String(length=30), nullable=True),
+    sa.Column('discovered_at', s4e_platform.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_seen_at', s4e_platform.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('resolved_at', s4e_platform.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('status_changed_at', s4e_platform.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sighting_count', sa.Integer(), nullable=False),
+    sa.Column('reopen_count', sa.Integer(), nullable=False),
+    sa.Column('evidence', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('created_at', s4e_platform.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', s4e_platform.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['asset_id'], ['asset.id'], name=op.f('fk_finding_asset_id_asset'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['workspace_id'], ['workspace.id'], name=op.f('fk_finding_workspace_id_workspace'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_finding')),
+    sa.UniqueConstraint('workspace_id', 'fingerprint', name=op.f('uq_finding_workspace_id_fingerprint'))
+    )
+    with op.batch_alter_table('finding', schema=None) as batch_op:
+        batch_op.create_index('ix_finding_asset_scanner', ['asset_id', 'scanner', 'status'], unique=False)
+        batch_op.create_index('ix_finding_ws_asset', ['workspace_id', 'asset_id'], unique=False)
+        batch_op.create_index('ix_finding_ws_discovered', ['workspace_id', 'discovered_at', 'id'], unique=False)
+        batch_op.create_index('ix_finding_ws_status_sev', ['workspace_id', 'status', 'severity'], unique=False)
+
+    op.create_table('finding_comment',
+    sa.Column('id', sa.String(length=30), nullable=False),
+    sa.Column('workspace_id', sa.String(length=30), nullable=False),
+    sa.Column('finding_id', sa.String(length=30), nullable=False),
+    sa.Column('author', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('created_at', s4e_platform.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', s4e_platform.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['finding_id'], ['finding.id'], name=op.f('fk_finding_comment_finding_id_finding'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['workspace_id'], ['workspace.id'], name=op.f('fk_finding_comment_workspace_id_workspace'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_finding_comment'))
+    )
+    with op.batch_alter_table('finding_comment', schema=None) as batch_op:
+        batch_op.create_index('ix_finding_comment_finding', ['finding_id', 'created_at'], unique=False)
+
+    op.create_table('finding_history',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('finding_id', sa.String(length=30), nullable=False),
+    sa.Column('actor', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('field', sa.String(length=32), nullable=False),
+    sa.Column('from_value', sa.String(length=2048), nullable=True),
+    sa.Column('to_value', sa.String(length=2048), nullable=True),
+    sa.Column('justification', sa.Text(), nullable=True),
+    sa.Column('at', s4e_platform.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['finding_id'], ['finding.id'], name=op.f('fk_finding_history_finding_id_finding'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_finding_history'))
+    )
+    with op.batch_alter_table('finding_history', schema=None) as batch_op:
+        batch_op.create_index('ix_finding_history_finding', ['finding_id', 'id'], unique=False)
+
+    op.create_table('finding_sighting',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('finding_id', sa.String(length=30), nullable=False),
+    sa.Column('scan_id', sa.String(length=30), nullable=True),
+    sa.Column('task_id', sa.String(length=30), nullable=True),
+    sa.Column('seen_at', s4e_platform.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('evidence', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=True),
+    sa.ForeignKeyConstraint(['finding_id'], ['finding.id'], name=op.f('fk_finding_sighting_finding_id_finding'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_finding_sighting'))
+    )
+    with op.batch_alter_table('finding_sighting', schema=None) as batch_op:
+        batch_op.create_index('ix_finding_sighting_finding', ['finding_id', 'id'], unique=False)
+        batch_op.create_index('ix_finding_sighting_task', ['task_id', 'finding_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('finding_sighting', schema=None) as batch_op:
+        batch_op.drop_index('ix_finding_sighting_task')
+        batch_op.drop_index('ix_finding_sighting_finding')
+
+    op.drop_table('finding_sighting')
+    with op.batch_alter_table('finding_history', schema=None) as batch_op:
+        batch_op.drop_index('ix_finding_history_finding')
+
+    op.drop_table('finding_history')
+    with op.batch_alter_table('finding_comment', schema=None) as batch_op:
+        batch_op.drop_index('ix_finding_comment_finding')
+
+    op.drop_table('finding_comment')
+    with op.batch_alter_table('finding', schema=None) as batch_op:
+        batch_op.drop_index('ix_finding_ws_status_sev')
+        batch_op.drop_index('ix_finding_ws_discovered')
+        batch_op.drop_index('ix_finding_ws_asset')
+        batch_op.drop_index('ix_finding_asset_scanner')
+
+    op.drop_table('finding')
     with op.batch_alter_table('asset_tag', schema=None) as batch_op:
         batch_op.drop_index('ix_asset_tag_ws_tag')
 

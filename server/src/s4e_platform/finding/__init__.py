@@ -1,0 +1,1 @@
+"""Findings: storage, fingerprints, deduplicating ingestion, lifecycle and scores (scanning.md 6-7)."""
