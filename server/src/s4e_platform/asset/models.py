@@ -19,6 +19,8 @@ class Asset(Timestamps, Base):
         Index("ix_asset_ws_status", "workspace_id", "status", "created_at"),
         Index("ix_asset_ws_crit", "workspace_id", "criticality", "created_at"),
         Index("ix_asset_ws_name", "workspace_id", "name"),
+        Index("ix_asset_ws_source", "workspace_id", "source", "created_at"),
+        Index("ix_asset_ws_zone", "workspace_id", "network_zone", "created_at"),
     )
     id: Mapped[str] = mapped_column(String(30), primary_key=True)
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-30 02:40:55.425847
+Create Date: 2026-11-30 03:01:42.152601
 """
 from alembic import op
 import sqlalchemy as sa
@@ -174,8 +174,10 @@ def upgrade() -> None:
         batch_op.create_index('ix_asset_ws_created', ['workspace_id', 'created_at', 'id'], unique=False)
         batch_op.create_index('ix_asset_ws_crit', ['workspace_id', 'criticality', 'created_at'], unique=False)
         batch_op.create_index('ix_asset_ws_name', ['workspace_id', 'name'], unique=False)
+        batch_op.create_index('ix_asset_ws_source', ['workspace_id', 'source', 'created_at'], unique=False)
         batch_op.create_index('ix_asset_ws_status', ['workspace_id', 'status', 'created_at'], unique=False)
         batch_op.create_index('ix_asset_ws_type', ['workspace_id', 'type', 'created_at'], unique=False)
+        batch_op.create_index('ix_asset_ws_zone', ['workspace_id', 'network_zone', 'created_at'], unique=False)
 
     op.create_table('invitation',
     sa.Column('id', sa.String(length=30), nullable=False),
@@ -469,8 +471,10 @@ def downgrade() -> None:
 
     op.drop_table('invitation')
     with op.batch_alter_table('asset', schema=None) as batch_op:
+        batch_op.drop_index('ix_asset_ws_zone')
         batch_op.drop_index('ix_asset_ws_type')
         batch_op.drop_index('ix_asset_ws_status')
+        batch_op.drop_index('ix_asset_ws_source')
         batch_op.drop_index('ix_asset_ws_name')
         batch_op.drop_index('ix_asset_ws_crit')
         batch_op.drop_index('ix_asset_ws_created')
