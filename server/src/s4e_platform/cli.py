@@ -82,8 +82,8 @@ def up() -> None:
         if generated:
             typer.echo(f"Generated admin password (shown once): {generated}")
     typer.echo(f"S4E embedded platform on {url}  (API docs {url}/api/docs)")
-    typer.echo(f"Log in: POST {url}/api/v1/auth/login with your admin e-mail and password, "
-               f"or `s4e login --url {url}/api/v1`.")
+    typer.echo(f"Log in: POST {url}/api/v1/auth/login with the admin e-mail and password (console session); "
+               f"create an API key with POST {url}/api/v1/api-keys, then `s4e login --base-url {url}/api/v1`.")
     bg = Background()
     bg.start_publisher()
     bg.start_delivery_workers()
