@@ -7,6 +7,7 @@ All three take a `domain` target and share the DNS client (client.py). Resolvers
 from __future__ import annotations
 
 import asyncio
+from abc import abstractmethod
 from collections.abc import Coroutine, Mapping
 from datetime import datetime, timezone
 from typing import Any
@@ -98,8 +99,9 @@ class _DnsScanner(Scanner):
             return
         await self.work(client, domain, out, ctx)
 
+    @abstractmethod
     def work(self, client: Dns, domain: str, out: Collector, ctx: ScanContext) -> Coroutine[Any, Any, None]:
-        raise NotImplementedError
+        """The checks of one concrete scanner (dns, email_security, subdomain_discovery)."""
 
 
 class DnsScanner(_DnsScanner):
