@@ -7,7 +7,6 @@ All three take a `domain` target and share the DNS client (client.py). Resolvers
 from __future__ import annotations
 
 import asyncio
-from abc import abstractmethod
 from collections.abc import Coroutine, Mapping
 from datetime import datetime, timezone
 from typing import Any
@@ -99,9 +98,8 @@ class _DnsScanner(Scanner):
             return
         await self.work(client, domain, out, ctx)
 
-    @abstractmethod
     def work(self, client: Dns, domain: str, out: Collector, ctx: ScanContext) -> Coroutine[Any, Any, None]:
-        """The checks of one concrete scanner (dns, email_security, subdomain_discovery)."""
+        raise NotImplementedError
 
 
 class DnsScanner(_DnsScanner):
