@@ -1,0 +1,1 @@
+"""What scans observe on assets: services (open ports and what answers on them)."""
