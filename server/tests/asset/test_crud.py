@@ -67,3 +67,27 @@ def test_other_workspace_is_404_and_viewer_is_403(client, tenant, other_tenant, 
                      headers=tenant.headers("viewer"))
     assert r.status_code == 403 and r.json()["error"]["code"] == "insufficient_scope"
     assert client.get("/api/v1/assets").status_code == 401
+
+
+def test_delete_with_findings_needs_cascade(client, tenant, asset):
+    from s4e_platform.asset.models import Asset
+    from s4e_platform.db.session import unit_of_work
+    from s4e_platform.finding.ingest import ingest
+    from s4e_platform.finding.models import Finding
+    from s4e_platform.scanners.base import FindingCandidate, Location
+    from sqlalchemy import func, select
+
+    with unit_of_work() as s:
+        row = s.get(Asset, asset["id"])
+        ingest(s, workspace_id=row.workspace_id, asset=row, scanner="tls", scan_id=None, task_id=None,
+               candidates=[FindingCandidate(check_id="tls.weak", title="Weak TLS", severity="medium",
+                                            description="d", remediation="r", category="tls",
+                                            location=Location(host=row.name, port=443, protocol="tcp"))])
+    h = tenant.headers()
+    r = client.delete(f"/api/v1/assets/{asset['id']}", headers=h)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "has_dependents"
+    assert r.json()["error"]["details"]["findings"] == 1
+    assert client.get(f"/api/v1/assets/{asset['id']}", headers=h).status_code == 200
+    assert client.delete(f"/api/v1/assets/{asset['id']}?cascade=true", headers=h).status_code == 204
+    with unit_of_work(readonly=True) as s:
+        assert s.execute(select(func.count()).select_from(Finding)).scalar_one() == 0

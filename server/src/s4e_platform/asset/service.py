@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from s4e_platform.asset import normalize
@@ -170,8 +170,10 @@ def update(session: Session, principal: Principal, asset: Asset, body: AssetUpda
 
 def delete_asset(session: Session, principal: Principal, asset: Asset, *, cascade: bool) -> None:
     children = session.execute(select(Asset.id).where(Asset.parent_id == asset.id)).scalars().all()
-    if children and not cascade:
-        raise AssetHasDependents(details={"children": len(children)})
+    if not cascade:
+        dependents = _dependents(session, asset.id, len(children))
+        if any(dependents.values()):
+            raise AssetHasDependents(details=dependents)
     for child_id in children:
         child = session.get(Asset, child_id)
         if child is not None:
@@ -180,6 +182,17 @@ def delete_asset(session: Session, principal: Principal, asset: Asset, *, cascad
                   data={"asset_id": asset.id, "name": asset.name, "type": asset.type}, actor=principal.actor(),
                   asset_id=asset.id)
     session.execute(delete(Asset).where(Asset.id == asset.id))
+
+
+def _dependents(session: Session, asset_id: str, children: int) -> dict[str, int]:
+    """What deleting the asset would take with it (api.md: children, services or findings need cascade)."""
+    from s4e_platform.finding.models import Finding
+    from s4e_platform.inventory.models import Service
+
+    def count(model) -> int:
+        return session.execute(select(func.count()).select_from(model).where(model.asset_id == asset_id)).scalar_one()
+
+    return {"children": children, "services": count(Service), "findings": count(Finding)}
 
 
 def apply_verification(asset: Asset, *, method: str, verified_by: str | None, reason: str | None = None,
