@@ -165,6 +165,12 @@ def update(session: Session, principal: Principal, asset: Asset, body: AssetUpda
         events.record(session, workspace_id=asset.workspace_id, event="asset.updated",
                       data={"asset": summary(asset), "changes": changes}, actor=principal.actor(),
                       asset_id=asset.id)
+    if {"tags", "criticality"} & set(changes):
+        # Severity rules and risk weights read criticality and tags (scanning.md 6.8): findings follow.
+        from s4e_platform.finding.reclassify import reclassify_assets
+
+        session.flush()
+        reclassify_assets(session, workspace_id=asset.workspace_id, asset_ids=[asset.id], actor=principal.actor())
     return asset
 
 

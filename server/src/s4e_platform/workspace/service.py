@@ -146,6 +146,11 @@ def update_workspace(session: Session, principal: Principal, ws: Workspace, body
         if changed:
             ws.settings = new  # a new object, so the JSON column is written
             changes += [f"settings.{k}" for k in changed]
+            if {"severity_rules", "risk_weights"} & set(changed):
+                from s4e_platform.finding.reclassify import reclassify_assets
+
+                session.flush()
+                reclassify_assets(session, workspace_id=ws.id, actor=principal.actor())
     if changes:
         session.flush()
         audit(session, event="audit.settings_changed", workspace_id=ws.id, actor=principal.actor(),
