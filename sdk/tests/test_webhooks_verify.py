@@ -20,11 +20,10 @@ BODY = json.dumps({"id": "evt_01hv9c4k2m7q8r5t3w6x0y1z2a", "event": "finding.new
                    "actor": {"type": "system", "id": None, "name": "scanner"},
                    "data": {"finding": {"id": "fnd_1", "title": "TLS 1.0 enabled", "severity": "medium"}}},
                   separators=(",", ":"))
-NOW = datetime.now(timezone.utc)
-
-
-def signed(body: str = BODY, secret: str = SECRET, when: datetime = NOW, msg_id: str = "evt_01hv9c4k2m7q8r5t3w6x0y1z2a",
-           ) -> dict[str, str]:
+def signed(body: str = BODY, secret: str = SECRET, when: datetime | None = None,
+           msg_id: str = "evt_01hv9c4k2m7q8r5t3w6x0y1z2a") -> dict[str, str]:
+    # Signed "now" at call time: a module-level clock went stale when the whole suite ran longer than 5 minutes.
+    when = when or datetime.now(timezone.utc)
     signature = Webhook(secret).sign(msg_id, when, body)
     return {"webhook-id": msg_id, "webhook-timestamp": str(int(when.timestamp())), "webhook-signature": signature}
 
@@ -76,7 +75,7 @@ def test_wrong_secret_is_rejected():
 
 
 def test_timestamps_outside_five_minutes_are_rejected():
-    now = NOW.timestamp()
+    now = datetime.now(timezone.utc).timestamp()
     old = signed(when=datetime.fromtimestamp(now - 301, timezone.utc))
     with pytest.raises(WebhookVerificationError, match="too old"):
         webhooks.verify(BODY, old, SECRET, now=now)
