@@ -27,6 +27,7 @@ from s4e.cli.output import (
     given,
     handle_errors,
 )
+from s4e.cli.services import asset_services
 from s4e.models.asset import AssetType, Criticality, VerificationMethod
 
 app = typer.Typer(help="Domains, IPs, networks and URLs under management.", no_args_is_help=True)
@@ -255,3 +256,4 @@ def revoke_verification(asset_id: IdArg,
 
 
 app.command("bulk")(handle_errors(bulk_assets))
+app.command("services")(handle_errors(asset_services))

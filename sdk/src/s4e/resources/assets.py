@@ -9,10 +9,12 @@ from typing import Any, Optional, Union
 from s4e._operations import operation
 from s4e._types import NOT_GIVEN, NotGiven, StrList, given, path_segment, query
 from s4e.models.asset import Asset, AssetCreate, AssetSort, AssetUpdate, Criticality
+from s4e.models.service import Service, ServiceSort
 from s4e.pagination import AsyncPage, SyncPage
 from s4e.resources._base import AsyncResource, SyncResource
 from s4e.resources.asset_bulk import AsyncAssetBulk, SyncAssetBulk
 from s4e.resources.asset_verification import AssetVerificationResource, AsyncAssetVerificationResource
+from s4e.resources.services import PortList, filter_params
 
 When = Union[datetime, str]
 
@@ -92,6 +94,19 @@ class Assets(SyncAssetBulk, SyncResource):
         `has_dependents`)."""
         self._send("DELETE", _path(asset_id), None, params=query(cascade=cascade) if cascade else None)
 
+    @operation("list_asset_services")
+    def list_services(self, asset_id: str, *, port: PortList | NotGiven = NOT_GIVEN,
+                      protocol: StrList | NotGiven = NOT_GIVEN, service: StrList | NotGiven = NOT_GIVEN,
+                      product: str | NotGiven = NOT_GIVEN, tls: bool | NotGiven = NOT_GIVEN,
+                      state: StrList | NotGiven = NOT_GIVEN, sort_by: ServiceSort | NotGiven = NOT_GIVEN,
+                      sort_order: str | NotGiven = NOT_GIVEN, page: int = 1,
+                      per_page: int | NotGiven = NOT_GIVEN) -> SyncPage[Service]:
+        """The services (open ports) observed on one asset, lazily across pages; filters as in
+        `client.services.list`."""
+        params = filter_params(port=port, protocol=protocol, service=service, product=product, tls=tls, state=state,
+                               sort_by=sort_by, sort_order=sort_order, per_page=per_page)
+        return self._page(f"{_path(asset_id)}/services", Service, params, page)
+
 
 class AsyncAssets(AsyncAssetBulk, AsyncResource):
     """Assets: domains, IPs, networks and URLs under management (asyncio)."""
@@ -145,3 +160,15 @@ class AsyncAssets(AsyncAssetBulk, AsyncResource):
     async def delete(self, asset_id: str, *, cascade: bool = False) -> None:
         """Delete an asset; dependents need `cascade=True`."""
         await self._send("DELETE", _path(asset_id), None, params=query(cascade=cascade) if cascade else None)
+
+    @operation("list_asset_services")
+    def list_services(self, asset_id: str, *, port: PortList | NotGiven = NOT_GIVEN,
+                      protocol: StrList | NotGiven = NOT_GIVEN, service: StrList | NotGiven = NOT_GIVEN,
+                      product: str | NotGiven = NOT_GIVEN, tls: bool | NotGiven = NOT_GIVEN,
+                      state: StrList | NotGiven = NOT_GIVEN, sort_by: ServiceSort | NotGiven = NOT_GIVEN,
+                      sort_order: str | NotGiven = NOT_GIVEN, page: int = 1,
+                      per_page: int | NotGiven = NOT_GIVEN) -> AsyncPage[Service]:
+        """The services (open ports) observed on one asset, lazily across pages (`async for`)."""
+        params = filter_params(port=port, protocol=protocol, service=service, product=product, tls=tls, state=state,
+                               sort_by=sort_by, sort_order=sort_order, per_page=per_page)
+        return self._page(f"{_path(asset_id)}/services", Service, params, page)
