@@ -135,7 +135,8 @@ class BodyMiddleware:
 
 
 # Responses of these carry fresh secrets or sessions; they are never stored for replay.
-_IDEM_EXCLUDED = ("/api/v1/auth/", "/api/v1/oauth/token")
+# Exports are reads that stream files of any size: storing the first response for replay would buffer it whole.
+_IDEM_EXCLUDED = ("/api/v1/auth/", "/api/v1/oauth/token", "/api/v1/findings/export")
 _REPLAY_HEADERS = {b"content-type", b"location"}
 
 

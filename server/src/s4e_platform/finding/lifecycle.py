@@ -59,15 +59,16 @@ def _validate(finding: Finding, status: str, justification: str | None, expires_
 
 
 def change_status(session: Session, finding: Finding, *, status: str, actor: dict, justification: str | None = None,
-                  expires_at: datetime | None = None) -> bool:
-    """Apply a manual transition. Returns False (no history, no event) when `status` is the current one."""
+                  expires_at: datetime | None = None, recompute: bool = True) -> bool:
+    """Apply a manual transition. Returns False (no history, no event) when `status` is the current one.
+    Bulk callers pass `recompute=False` and refresh each asset's scores once at the end."""
     if status == finding.status:
         return False
     now = utcnow()
     _validate(finding, status, justification, expires_at, now)
     _transition(session, finding, status=status, actor=actor, now=now,
                 justification=(justification or "").strip() or None,
-                expires_at=as_utc(expires_at) if expires_at else None)
+                expires_at=as_utc(expires_at) if expires_at else None, recompute=recompute)
     return True
 
 
@@ -86,7 +87,8 @@ def _sla_clock(session: Session, finding: Finding, old: str, new: str, now: date
 
 
 def _transition(session: Session, finding: Finding, *, status: str, actor: dict, now: datetime,
-                justification: str | None, expires_at: datetime | None, scan_id: str | None = None) -> None:
+                justification: str | None, expires_at: datetime | None, scan_id: str | None = None,
+                recompute: bool = True) -> None:
     old = finding.status
     _sla_clock(session, finding, old, status, now)
     finding.status, finding.status_changed_at = status, now
@@ -111,7 +113,8 @@ def _transition(session: Session, finding: Finding, *, status: str, actor: dict,
                                                  "accepted_until": isoformat(finding.accepted_until)}
     events.record(session, workspace_id=finding.workspace_id, event=name, data={**data, **extra}, actor=actor,
                   asset_id=finding.asset_id)
-    scoring.recompute_asset(session, asset)
+    if recompute:
+        scoring.recompute_asset(session, asset)
 
 
 def expire_accepted_risk(session: Session, now: datetime | None = None) -> int:

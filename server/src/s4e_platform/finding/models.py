@@ -26,6 +26,8 @@ class Finding(Timestamps, Base):
         Index("ix_finding_ws_status_sev", "workspace_id", "status", "severity"),
         Index("ix_finding_ws_asset", "workspace_id", "asset_id"),
         Index("ix_finding_ws_discovered", "workspace_id", "discovered_at", "id"),
+        # Covers the default list (every status but false_positive, newest first): OFFSET walks stay in the index.
+        Index("ix_finding_ws_discovered_status", "workspace_id", "discovered_at", "id", "status"),
         Index("ix_finding_asset_scanner", "asset_id", "scanner", "status"),
     )
     id: Mapped[str] = mapped_column(String(30), primary_key=True)
