@@ -23,6 +23,7 @@ from s4e.errors import (
     S4EError,
     ServerError,
     ValidationError,
+    WaitTimeoutError,
     WebhookVerificationError,
 )
 
@@ -30,5 +31,5 @@ __all__ = [
     "S4EClient", "AsyncS4EClient", "NOT_GIVEN", "__version__", "webhooks", "S4EError", "ConfigurationError",
     "APIError", "BadRequestError", "AuthenticationError", "PermissionDeniedError", "NotFoundError", "ConflictError",
     "ValidationError", "RateLimitError", "ServerError", "APIConnectionError", "APITimeoutError", "APIResponseError",
-    "WebhookVerificationError",
+    "WaitTimeoutError", "WebhookVerificationError",
 ]

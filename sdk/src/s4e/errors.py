@@ -16,7 +16,8 @@ __all__ = [
     "S4EError", "ConfigurationError", "APIError", "BadRequestError", "AuthenticationError",
     "PermissionDeniedError", "NotFoundError", "MethodNotAllowedError", "ConflictError", "PayloadTooLargeError",
     "UnsupportedMediaTypeError", "ValidationError", "RateLimitError", "ServerError", "APIConnectionError",
-    "APITimeoutError", "APIResponseError", "WebhookVerificationError", "FieldError", "error_from_response",
+    "APITimeoutError", "APIResponseError", "WebhookVerificationError", "WaitTimeoutError", "FieldError",
+    "error_from_response",
 ]
 
 
@@ -154,6 +155,19 @@ class WebhookVerificationError(S4EError):
     """A webhook's signature, timestamp or headers did not verify (events.md 2.1)."""
 
     code = "webhook_verification_failed"
+
+
+class WaitTimeoutError(S4EError, TimeoutError):
+    """Waiting for a job (e.g. `scans.wait`) took longer than the caller's `timeout`; the job keeps running."""
+
+    code = "wait_timeout"
+
+    def __init__(self, message: str, *, scan_id: str | None = None, status: Any = None) -> None:
+        super().__init__(message)
+        self.scan_id = scan_id
+        """The scan waited for."""
+        self.status = status
+        """The last status seen (a ScanStatus), if any."""
 
 
 _BY_STATUS: dict[int, type[APIError]] = {
