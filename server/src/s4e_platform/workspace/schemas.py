@@ -10,6 +10,7 @@ from pydantic import Field, StrictBool, field_validator, model_validator
 from s4e_platform.asset.schemas import clean_tags
 from s4e_platform.auth.key_schemas import plain_name
 from s4e_platform.kit.schemas import ReadModel, StrictModel, Timestamp
+from s4e_platform.scan_profile.schemas import WorkspaceSkipWindow
 
 Role = Literal["viewer", "analyst", "developer", "admin"]
 Severity = Literal["critical", "high", "medium", "low", "info"]
@@ -132,9 +133,10 @@ class SettingsUpdate(StrictModel):
     severity_rules: list[SeverityRule] | None = Field(None, max_length=100)
     event_retention_days: int | None = Field(None, ge=1, le=3650)
     auto_scan_new_services: StrictBool | None = None
+    scan_skip_windows: list[WorkspaceSkipWindow] | None = Field(None, max_length=50, description="Replaced whole")
 
     _nn = field_validator("sla_days", "risk_weights", "severity_rules", "event_retention_days",
-                          "auto_scan_new_services", mode="before")(lambda cls, v: _not_null(v))
+                          "auto_scan_new_services", "scan_skip_windows", mode="before")(lambda cls, v: _not_null(v))
 
 
 class SettingsRead(ReadModel):
@@ -143,6 +145,7 @@ class SettingsRead(ReadModel):
     severity_rules: list[dict]
     event_retention_days: int
     auto_scan_new_services: bool
+    scan_skip_windows: list[dict] = []
 
 
 # Workspaces -------------------------------------------------------------------------------------------------

@@ -31,6 +31,8 @@ DEFAULT_SETTINGS = {
     ],
     "event_retention_days": 90,
     "auto_scan_new_services": True,
+    # Skip windows gating scheduled profile starts (scanning.md 3): [{cron, duration_minutes, scope, until}].
+    "scan_skip_windows": [],
 }
 
 SORTS = {"created_at": Workspace.created_at, "name": Workspace.name}
@@ -131,6 +133,8 @@ def _apply_settings(current: dict, body: SettingsUpdate) -> dict:
     for key in ("event_retention_days", "auto_scan_new_services"):
         if key in fields:
             new[key] = getattr(body, key)
+    if "scan_skip_windows" in fields:
+        new["scan_skip_windows"] = [w.model_dump(mode="json") for w in body.scan_skip_windows]
     return new
 
 
