@@ -87,6 +87,8 @@ def up() -> None:
     bg = Background()
     bg.start_publisher()
     bg.start_delivery_workers()
+    bg.start_dispatcher()
+    bg.start_scheduler()
     _serve(settings.host, settings.port, bg)
 
 
@@ -116,7 +118,8 @@ def _run_until_signal(bg) -> None:
 
 @app.command()
 def scheduler() -> None:
-    """Scheduler leader: the event publisher (one active leader via a database lease)."""
+    """Scheduler leader: the event publisher, the scan task release loop, scan profile schedules and periodic jobs
+    (one leader each, database leases)."""
     from s4e_platform.kit.logging import configure
     from s4e_platform.runtime.background import Background
 
@@ -124,21 +127,36 @@ def scheduler() -> None:
     bg = Background()
     bg.start_redis_bridge()
     bg.start_publisher()
+    bg.start_dispatcher()
+    bg.start_scheduler()
     typer.echo(f"scheduler running (pid {os.getpid()})")
     _run_until_signal(bg)
 
 
 @app.command()
 def worker() -> None:
-    """Worker process: webhook deliveries (rows are the jobs; safe to run many)."""
+    """Worker process: webhook deliveries, and with S4E_BROKER_URL a Celery worker on the scan queues (rows are
+    the jobs; safe to run many)."""
     from s4e_platform.kit.logging import configure
     from s4e_platform.runtime.background import Background
 
-    configure(_settings().log_level)
+    settings = _settings()
+    configure(settings.log_level)
     bg = Background()
     bg.start_delivery_workers()
     typer.echo(f"worker running (pid {os.getpid()})")
-    _run_until_signal(bg)
+    if not settings.broker_url:
+        _run_until_signal(bg)
+        return
+    from s4e_platform.worker import celery_app
+
+    queues = ",".join(celery_app.queue_name(q) for q in celery_app.TASK_QUEUES)
+    try:  # Celery owns the main thread and the signals; it returns on SIGTERM/SIGINT (warm shutdown)
+        celery_app.app.worker_main(["worker", "-Q", queues, "--pool", "threads",
+                                    "-c", str(settings.executor_concurrency), "--loglevel", settings.log_level,
+                                    "-n", f"s4e-{os.getpid()}@%h", "--without-gossip", "--without-mingle"])
+    finally:
+        bg.shutdown()
 
 
 def main() -> None:  # `python -m s4e_platform.cli`

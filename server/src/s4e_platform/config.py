@@ -39,6 +39,16 @@ class Settings(BaseSettings):
     sse_heartbeat_seconds: float = 15.0
     sse_max_seconds: float = 3600.0
     rate_limit_enabled: bool = True
+    # Seconds between scheduler steps (profile fires and periodic jobs) on the leader.
+    scheduler_interval: float = Field(2.0, gt=0, le=60)
+    # Scan task execution (docs/workers.md): in-process executor threads (embedded mode; the default concurrency
+    # of `s4e server worker` too), the lease a running task renews, and how long a task may sit `dispatched`
+    # without starting before it is released again (default: 60 s embedded, 6 h with a broker backlog).
+    executor_concurrency: int = Field(4, ge=1, le=256)
+    task_lease_seconds: float = Field(30.0, ge=2.0)
+    task_dispatch_timeout_seconds: float | None = None
+    # Prefix of the RabbitMQ queue and exchange names (several installations or test runs on one broker).
+    queue_prefix: str = ""
 
     # Derived -------------------------------------------------------------------------------------
     @property
@@ -70,6 +80,11 @@ class Settings(BaseSettings):
 
     def allowlist_entries(self) -> list[str]:
         return [e.strip().lower() for e in self.outbound_allowlist.split(",") if e.strip()]
+
+    def dispatch_timeout(self) -> float:
+        if self.task_dispatch_timeout_seconds is not None:
+            return self.task_dispatch_timeout_seconds
+        return 21600.0 if self.broker_url else 60.0
 
     def retry_schedule(self) -> list[float] | None:
         if not self.webhook_retry_schedule:

@@ -1,7 +1,8 @@
-"""Background loops of one process: the publisher (leader only) and delivery workers.
+"""Background loops of one process: the publisher and the scan task release loop (leaders only), delivery
+workers, and the in-process scan executor.
 
-Embedded mode runs all of them as threads of `s4e server up`; scale-out runs the publisher in
-`s4e server scheduler` and delivery workers in `s4e server worker`.
+Embedded mode runs all of them as threads of `s4e server up`; scale-out runs the publisher and the release loop in
+`s4e server scheduler`, delivery workers and the Celery scan worker in `s4e server worker`.
 """
 
 from __future__ import annotations
@@ -54,11 +55,58 @@ class Background:
 
         self._spawn("s4e-publisher", loop)
 
+    def start_dispatcher(self) -> None:
+        """The scan task release loop under the `dispatcher` lease (one releasing process at a time). Without a
+        broker its tasks run on this process's executor threads (embedded mode); with one they are published."""
+        from s4e_platform.worker import executor, release
+
+        if not get_settings().broker_url:
+            executor.shared()  # start the threads now rather than on the first task
+        self._spawn("s4e-dispatcher", self._lead, "dispatcher", release.run_forever)
+
+    def _lead(self, name: str, body) -> None:
+        """Run `body(stop)` while holding the lease `name`; renew it every 5 s, stop `body` when it is lost."""
+        while not self.stop.is_set():
+            try:
+                held = leader.acquire(name, ttl=15.0)
+            except Exception:  # database unreachable: try again, never let the loop's thread die
+                log.exception("could not take the %s lease", name)
+                held = False
+            if not held:
+                self.stop.wait(5.0)
+                continue
+            lost = threading.Event()
+
+            def renew(lost: threading.Event = lost) -> None:
+                while not lost.is_set() and not self.stop.is_set():
+                    self.stop.wait(5.0)
+                    try:
+                        renewed = self.stop.is_set() or leader.acquire(name, ttl=15.0)
+                    except Exception:
+                        log.exception("could not renew the %s lease", name)
+                        renewed = False
+                    if not renewed:
+                        log.warning("lost the %s lease", name)
+                        break
+                lost.set()
+
+            threading.Thread(target=renew, name=f"s4e-{name}-lease", daemon=True).start()
+            try:
+                body(_Either(self.stop, lost))
+            finally:
+                lost.set()
+
     def start_delivery_workers(self) -> None:
         from s4e_platform.webhook import worker
 
         settings = get_settings()
         self._spawn("s4e-deliveries", worker.run_forever, self.stop, settings.delivery_concurrency)
+
+    def start_scheduler(self) -> None:
+        """Profile scheduler and periodic jobs, guarded by the `scheduler` lease (one firing process)."""
+        from s4e_platform.scan_profile import scheduler
+
+        self._spawn("s4e-scheduler", scheduler.run_forever, self.stop)
 
     def start_redis_bridge(self) -> None:
         settings = get_settings()
