@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+BROKER_URL ?= amqp://guest:guest@127.0.0.1:5672//
 REDIS_URL ?= redis://127.0.0.1:6379/0
 PYTEST_ARGS ?=
 
@@ -27,7 +28,7 @@ test: install
 
 ## The same suite on PostgreSQL + Redis (scale-out path).
 test-pg: install
-	S4E_TEST_DATABASE_URL=$(PG_URL) S4E_TEST_REDIS_URL=$(REDIS_URL) $(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	S4E_TEST_DATABASE_URL=$(PG_URL) S4E_TEST_REDIS_URL=$(REDIS_URL) S4E_TEST_BROKER_URL=$(BROKER_URL) $(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/python -m ruff check server sdk bench

@@ -73,7 +73,8 @@ def test_async_client_mirrors_the_sync_client():
             returns_pager = name.startswith("list") or name == "stream"
             assert inspect.iscoroutinefunction(theirs[name]) is not returns_pager, (type(awaiting).__name__, name)
     assert set(S4EClient.__annotations__) == {"assets", "events", "webhooks", "keys", "workspaces", "users", "oauth",
-                                              "auth", "meta", "scanners"}
+                                              "auth", "meta", "scanners", "findings",
+                                              "scans", "scan_profiles", "services"}
 
 
 @pytest.mark.skipif(not hasattr(sys, "stdlib_module_names"), reason="needs Python 3.10+ to tell stdlib apart")

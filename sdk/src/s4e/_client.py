@@ -12,9 +12,13 @@ from s4e._transport import AsyncTransport, SyncTransport, Timeout
 from s4e.resources.assets import Assets, AsyncAssets
 from s4e.resources.auth import AsyncAuth, AsyncMetaResource, Auth, MetaResource
 from s4e.resources.events import AsyncEvents, Events
+from s4e.resources.findings import AsyncFindings, Findings
 from s4e.resources.keys import AsyncKeys, Keys
 from s4e.resources.oauth import AsyncOAuth, OAuth
+from s4e.resources.scan_profiles import AsyncScanProfiles, ScanProfiles
 from s4e.resources.scanners import AsyncScanners, Scanners
+from s4e.resources.scans import AsyncScans, Scans
+from s4e.resources.services import AsyncServices, Services
 from s4e.resources.users import AsyncUsers, Users
 from s4e.resources.webhooks import AsyncWebhooks, Webhooks
 from s4e.resources.workspaces import AsyncWorkspaces, Workspaces
@@ -50,10 +54,18 @@ class S4EClient:
 
     assets: Assets
     """Assets, bulk operations, CSV import and ownership verification."""
+    services: Services
+    """Services (open ports and what answers on them) observed by scans."""
     events: Events
     """The events feed, single events and the live SSE stream."""
+    findings: Findings
+    """Findings: list, triage, comments, history and export."""
     webhooks: Webhooks
     """Webhook endpoints and their deliveries."""
+    scans: Scans
+    """Scans: create, follow (`wait`), cancel, rerun, tasks and raw output."""
+    scan_profiles: ScanProfiles
+    """Scan profiles: scope, schedule, runs and schedule previews."""
     scanners: Scanners
     """The scanner catalog and each scanner's option schema."""
     keys: Keys
@@ -78,8 +90,12 @@ class S4EClient:
                                         retries=retries, workspace=settings.workspace, proxy=proxy,
                                         http_client=http_client, credentials=credentials)
         self.assets = Assets(self._transport)
+        self.services = Services(self._transport)
         self.events = Events(self._transport)
+        self.findings = Findings(self._transport)
         self.webhooks = Webhooks(self._transport)
+        self.scans = Scans(self._transport)
+        self.scan_profiles = ScanProfiles(self._transport)
         self.scanners = Scanners(self._transport)
         self.keys = Keys(self._transport)
         self.workspaces = Workspaces(self._transport)
@@ -114,10 +130,18 @@ class AsyncS4EClient:
 
     assets: AsyncAssets
     """Assets, bulk operations, CSV import and ownership verification."""
+    services: AsyncServices
+    """Services (open ports and what answers on them) observed by scans."""
     events: AsyncEvents
     """The events feed, single events and the live SSE stream."""
+    findings: AsyncFindings
+    """Findings: list, triage, comments, history and export."""
     webhooks: AsyncWebhooks
     """Webhook endpoints and their deliveries."""
+    scans: AsyncScans
+    """Scans: create, follow (`wait`), cancel, rerun, tasks and raw output."""
+    scan_profiles: AsyncScanProfiles
+    """Scan profiles: scope, schedule, runs and schedule previews."""
     scanners: AsyncScanners
     """The scanner catalog and each scanner's option schema."""
     keys: AsyncKeys
@@ -142,8 +166,12 @@ class AsyncS4EClient:
                                          retries=retries, workspace=settings.workspace, proxy=proxy,
                                          http_client=http_client, credentials=credentials)
         self.assets = AsyncAssets(self._transport)
+        self.services = AsyncServices(self._transport)
         self.events = AsyncEvents(self._transport)
+        self.findings = AsyncFindings(self._transport)
         self.webhooks = AsyncWebhooks(self._transport)
+        self.scans = AsyncScans(self._transport)
+        self.scan_profiles = AsyncScanProfiles(self._transport)
         self.scanners = AsyncScanners(self._transport)
         self.keys = AsyncKeys(self._transport)
         self.workspaces = AsyncWorkspaces(self._transport)

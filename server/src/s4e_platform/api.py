@@ -17,6 +17,11 @@ def include_routers(app: FastAPI) -> None:
     from s4e_platform.auth import oauth_endpoints as oauth
     from s4e_platform.event import endpoints as event
     from s4e_platform.event import stream as event_stream
+    from s4e_platform.finding import comment_endpoints as finding_comments
+    from s4e_platform.finding import endpoints as finding
+    from s4e_platform.inventory import endpoints as inventory
+    from s4e_platform.scan import endpoints as scan
+    from s4e_platform.scan_profile import endpoints as scan_profile
     from s4e_platform.scanners import endpoints as scanners
     from s4e_platform.user import endpoints as user
     from s4e_platform.webhook import endpoints as webhook
@@ -24,5 +29,6 @@ def include_routers(app: FastAPI) -> None:
 
     app.include_router(health.router)
     for module in (health.meta_router, auth, oauth, user, workspace, api_keys, asset_bulk, asset_verification,
-                   asset, event_stream, event, webhook, scanners):
+                   asset, inventory, event_stream, event, webhook, scan, scan_profile, scanners, finding,
+                   finding_comments):
         app.include_router(getattr(module, "router", module), prefix=API_PREFIX)

@@ -7,7 +7,21 @@ from typing import Annotated, Optional
 
 import typer
 
-from s4e.cli import assets, config, events, keys, oauth, scanners, users, webhooks, workspaces
+from s4e.cli import (
+    assets,
+    config,
+    events,
+    findings,
+    keys,
+    oauth,
+    scan_profiles,
+    scanners,
+    scans,
+    services,
+    users,
+    webhooks,
+    workspaces,
+)
 from s4e.cli.output import handle_errors
 
 EPILOG = ("Connection: `s4e login` saves a profile; S4E_API_KEY, S4E_BASE_URL, S4E_WORKSPACE and S4E_PROFILE "
@@ -39,8 +53,12 @@ app.command("whoami")(handle_errors(config.whoami))
 app.command("meta")(handle_errors(config.server_meta))
 app.add_typer(config.app, name="config")
 app.add_typer(assets.app, name="assets")
+app.add_typer(services.app, name="services")
+app.add_typer(findings.app, name="findings")
 app.add_typer(events.app, name="events")
+app.add_typer(scans.app, name="scans")
 app.add_typer(scanners.app, name="scanners")
+app.add_typer(scan_profiles.app, name="scan-profiles")
 app.add_typer(webhooks.app, name="webhooks")
 app.add_typer(keys.app, name="keys")
 app.add_typer(workspaces.app, name="workspaces")
