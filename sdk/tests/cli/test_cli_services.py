@@ -48,3 +48,20 @@ def test_services_commands(s4e, s4e_json, platform):
     assert bad.exit_code == 1 and "invalid_parameter" in bad.stderr
     denied = s4e("services", "list", S4E_API_KEY=platform.tenant.key(["read:events"]), key=None)
     assert denied.exit_code == 1 and "insufficient_scope" in denied.stderr
+
+
+def test_assets_import_nmap(s4e, s4e_json, tmp_path):
+    path = tmp_path / "scan.xml"
+    path.write_bytes(b'<?xml version="1.0"?><nmaprun scanner="nmap" version="7.93"><host><status state="up"/>'
+                     b'<address addr="93.184.216.41" addrtype="ipv4"/><ports><port protocol="tcp" portid="3306">'
+                     b'<state state="open"/><service name="mysql"/></port></ports></host></nmaprun>')
+    asset = s4e("assets", "create", "93.184.216.41", "--type", "ip", "-q").stdout.strip()
+    done = s4e("assets", "import-nmap", asset, str(path))
+    assert done.exit_code == 0, done.output
+    assert "1 open of 1 port(s); findings new 1" in done.stderr
+    again = s4e_json("assets", "import-nmap", asset, str(path))
+    assert again["finding_counts"]["seen"] == 1 and again["scan"]["status"] == "completed"
+    bad = tmp_path / "bad.xml"
+    bad.write_bytes(b"<html/>")
+    refused = s4e("assets", "import-nmap", asset, str(bad))
+    assert refused.exit_code == 1 and "nmaprun" in refused.stderr  # an API error, explained

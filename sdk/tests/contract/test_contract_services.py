@@ -90,3 +90,33 @@ def test_async_services(platform, scanned):
 
     ports, ssh, own = asyncio.run(scenario())
     assert ports == [443, 161, 25, 22] and ssh.product == "OpenSSH" and own == [22]
+
+
+NMAP = b"""<?xml version="1.0"?>
+<nmaprun scanner="nmap" version="7.93"><host><status state="up"/><address addr="93.184.216.40" addrtype="ipv4"/>
+<ports><port protocol="tcp" portid="23"><state state="open"/><service name="telnet"/></port></ports></host>
+</nmaprun>"""
+
+
+def test_import_nmap_sync_and_async(platform, tmp_path):
+    from s4e.models import ServiceImport
+
+    client = platform.client()
+    asset = client.assets.create(name="93.184.216.40", type="ip")
+    path = tmp_path / "scan.xml"
+    path.write_bytes(NMAP)
+    result = client.assets.import_nmap(asset.id, path)
+    assert isinstance(result, ServiceImport)
+    assert result.scan.status == "completed" and result.open_services == 1 and result.finding_counts.new == 1
+    assert [s.port for s in client.assets.list_services(asset.id)] == [23]
+
+    async def run() -> ServiceImport:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=platform.http.app)) as http:
+            ac = AsyncS4EClient(api_key=platform.tenant.keys["analyst"], base_url=BASE_URL, http_client=http)
+            return await ac.assets.import_nmap(asset.id, NMAP)
+
+    again = asyncio.run(run())
+    assert again.finding_counts.seen == 1 and again.scan.id != result.scan.id
+    with pytest.raises(errors.ValidationError) as bad:
+        client.assets.import_nmap(asset.id, b"<html/>")
+    assert bad.value.details[0]["code"] == "not_nmap"

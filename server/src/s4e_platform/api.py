@@ -21,6 +21,7 @@ def include_routers(app: FastAPI) -> None:
     from s4e_platform.finding import endpoints as finding
     from s4e_platform.inventory import endpoints as inventory
     from s4e_platform.scan import endpoints as scan
+    from s4e_platform.scan import import_endpoints as scan_import
     from s4e_platform.scan_profile import endpoints as scan_profile
     from s4e_platform.scanners import endpoints as scanners
     from s4e_platform.user import endpoints as user
@@ -29,6 +30,6 @@ def include_routers(app: FastAPI) -> None:
 
     app.include_router(health.router)
     for module in (health.meta_router, auth, oauth, user, workspace, api_keys, asset_bulk, asset_verification,
-                   asset, inventory, event_stream, event, webhook, scan, scan_profile, scanners, finding,
+                   asset, inventory, scan_import, event_stream, event, webhook, scan, scan_profile, scanners, finding,
                    finding_comments):
         app.include_router(getattr(module, "router", module), prefix=API_PREFIX)

@@ -78,11 +78,11 @@ class RequestContextMiddleware:
 
 
 def body_limit(path: str, content_type: str) -> int:
-    """api.md 1.1: JSON 1 MiB (/assets/bulk 10 MiB), CSV import 20 MiB, action packages 10 MiB."""
+    """api.md 1.1: JSON 1 MiB (/assets/bulk 10 MiB), CSV and nmap XML imports 20 MiB, action packages 10 MiB."""
     if path.endswith("/assets/bulk"):
         return 10 * MiB
-    if path.endswith("/assets/import"):
-        return 20 * MiB + 64 * 1024  # multipart framing on top of a 20 MiB file
+    if path.endswith("/assets/import") or path.endswith("/services/import"):
+        return 20 * MiB + 64 * 1024  # multipart framing on top of a 20 MiB file (CSV, nmap XML)
     if path.endswith("/package"):
         return 10 * MiB + 64 * 1024
     return 1 * MiB

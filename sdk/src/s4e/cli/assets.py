@@ -198,6 +198,31 @@ def import_assets(
                   f"errors {counts.error}")
 
 
+@app.command("import-nmap")
+@handle_errors
+@operation("import_asset_services")
+def import_nmap(
+    asset_id: IdArg,
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="nmap -oX output.")],
+    json_output: JsonOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Record nmap XML output as a completed port scan of the asset (services and exposure findings)."""
+    out = Output(json_output, quiet)
+    with client() as c:
+        result = c.assets.import_nmap(asset_id, file)
+    if out.json:
+        return out._print_json(result.model_dump(mode="json"))
+    if out.quiet:
+        return typer.echo(result.scan.id)
+    counts = result.finding_counts
+    out.err.print(f"scan {result.scan.id}: {result.hosts} host(s), {result.open_services} open of "
+                  f"{result.services} port(s); findings new {counts.new}, reopened {counts.reopened}, "
+                  f"seen {counts.seen}")
+    if result.skipped_hosts:
+        out.err.print(f"skipped (not part of the asset): {', '.join(result.skipped_hosts[:20])}")
+
+
 @app.command("verification")
 @handle_errors
 @operation("get_asset_verification")

@@ -55,6 +55,7 @@ from s4e.models.scan import (
     ScanOutputLine,
     ScanStatus,
     ScanTask,
+    ServiceImport,
     TaskSummary,
     TriggeredBy,
 )
@@ -117,7 +118,8 @@ __all__ = [
     "ImportResult", "ImportRowResult", "Invitation", "InvitationAccept", "InvitationAccepted", "ItemError", "Me",
     "Member", "MemberAdd", "MemberUpdate", "Meta", "OAuthClient", "OAuthClientCreate", "OAuthClientWithSecret", "Page",
     "PageMeta", "RedeliverFailed", "RedeliverResult", "RequestModel", "S4EModel", "Scan",
-    "ScanCreate", "ScanError", "ScanOutputLine", "ScanStatus", "ScanTask", "Scanner", "TaskSummary", "TriggeredBy",
+    "ScanCreate", "ScanError", "ScanOutputLine", "ScanStatus", "ScanTask", "ServiceImport", "Scanner",
+    "TaskSummary", "TriggeredBy",
     "Technology", "User",
     "UserCreate", "UserUpdate", "Verification", "VerificationCheck", "VerificationMethodInfo", "VerificationOverride",
     "Webhook", "WebhookCreate", "WebhookFilters", "WebhookFiltersInput", "WebhookTestResult", "WebhookUpdate",

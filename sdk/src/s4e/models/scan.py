@@ -223,3 +223,33 @@ class ScanOutputLine(S4EModel):
     """Task target (text lines)."""
     output: Optional[str] = None
     """The text of a text line."""
+
+
+class ImportFindingCounts(S4EModel):
+    """Findings an import produced."""
+
+    new: int = 0
+    """First detections."""
+    reopened: int = 0
+    """Resolved findings seen again."""
+    seen: int = 0
+    """Known findings seen again."""
+    resolved: int = 0
+    """Always 0: an import never resolves findings."""
+
+
+class ServiceImport(S4EModel):
+    """Result of `assets.import_nmap`: the completed port scan the file was recorded as."""
+
+    scan: Scan
+    """The scan (type `port`, one `port_scan` task) holding the imported services and findings."""
+    hosts: int
+    """Hosts of the file that belong to the asset."""
+    skipped_hosts: list[str] = Field(default_factory=list)
+    """Addresses in the file that are not part of the asset (not imported)."""
+    services: int
+    """Ports recorded, any state."""
+    open_services: int
+    """Open ports recorded."""
+    finding_counts: ImportFindingCounts
+    """Findings produced by the port scanner's exposure rules."""

@@ -61,6 +61,26 @@ def read_csv(source: CsvSource) -> bytes:
     return data
 
 
+XmlSource = CsvSource  # a path, bytes or a binary file
+MAX_XML_BYTES = 20 * 1024 * 1024
+
+
+def read_xml(source: XmlSource) -> bytes:
+    """The bytes of an nmap XML path, bytes or binary file, refusing more than the server's 20 MiB limit."""
+    if isinstance(source, bytes):
+        data = source
+    elif isinstance(source, (str, os.PathLike)):
+        with open(source, "rb") as fh:
+            data = fh.read(MAX_XML_BYTES + 1)
+    else:
+        data = source.read(MAX_XML_BYTES + 1)
+        if not isinstance(data, bytes):
+            raise TypeError("import_nmap needs a binary file (open it with 'rb')")
+    if len(data) > MAX_XML_BYTES:
+        raise ValueError("the nmap XML exceeds the 20 MiB import limit")
+    return data
+
+
 def csv_body(data: bytes, progress: Progress | None) -> Callable[[], Iterator[bytes]] | bytes:
     """A body factory reporting upload progress; called once per attempt so a retry re-sends everything."""
     if progress is None:

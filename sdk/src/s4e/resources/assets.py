@@ -9,10 +9,11 @@ from typing import Any, Optional, Union
 from s4e._operations import operation
 from s4e._types import NOT_GIVEN, NotGiven, StrList, given, path_segment, query
 from s4e.models.asset import Asset, AssetCreate, AssetSort, AssetUpdate, Criticality
+from s4e.models.scan import ServiceImport
 from s4e.models.service import Service, ServiceSort
 from s4e.pagination import AsyncPage, SyncPage
 from s4e.resources._base import AsyncResource, SyncResource
-from s4e.resources.asset_bulk import AsyncAssetBulk, SyncAssetBulk
+from s4e.resources.asset_bulk import AsyncAssetBulk, SyncAssetBulk, XmlSource, read_xml
 from s4e.resources.asset_verification import AssetVerificationResource, AsyncAssetVerificationResource
 from s4e.resources.services import PortList, filter_params
 
@@ -107,6 +108,15 @@ class Assets(SyncAssetBulk, SyncResource):
                                sort_by=sort_by, sort_order=sort_order, per_page=per_page)
         return self._page(f"{_path(asset_id)}/services", Service, params, page)
 
+    @operation("import_asset_services")
+    def import_nmap(self, asset_id: str, file: XmlSource, *, idempotency_key: Optional[str] = None) -> ServiceImport:
+        """Record nmap XML output (`nmap -oX`, a path, bytes or binary file, up to 20 MiB) as a completed port
+        scan of the asset: its services and the port scanner's exposure findings. Hosts of the file that are not
+        part of the asset are skipped and listed."""
+        data = read_xml(file)
+        return self._send("POST", f"{_path(asset_id)}/services/import", ServiceImport, content=data,
+                          headers={"Content-Type": "application/xml"}, idempotency_key=idempotency_key)
+
 
 class AsyncAssets(AsyncAssetBulk, AsyncResource):
     """Assets: domains, IPs, networks and URLs under management (asyncio)."""
@@ -172,3 +182,11 @@ class AsyncAssets(AsyncAssetBulk, AsyncResource):
         params = filter_params(port=port, protocol=protocol, service=service, product=product, tls=tls, state=state,
                                sort_by=sort_by, sort_order=sort_order, per_page=per_page)
         return self._page(f"{_path(asset_id)}/services", Service, params, page)
+
+    @operation("import_asset_services")
+    async def import_nmap(self, asset_id: str, file: XmlSource, *,
+                          idempotency_key: Optional[str] = None) -> ServiceImport:
+        """Record nmap XML output as a completed port scan of the asset (see the sync client)."""
+        data = read_xml(file)
+        return await self._send("POST", f"{_path(asset_id)}/services/import", ServiceImport, content=data,
+                                headers={"Content-Type": "application/xml"}, idempotency_key=idempotency_key)

@@ -9,7 +9,6 @@ late results); only its task summary and finding counts follow tasks that stop a
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 from datetime import datetime, timedelta
 
@@ -168,9 +167,7 @@ def _end(session: Session, scan: Scan, status: str, now: datetime, *, error: dic
 
 
 def _post_scan(session: Session, scan: Scan) -> None:
-    """Profile post-scan actions (scanning.md 3), owned by scan_profile (imported late: it may import us)."""
-    if importlib.util.find_spec("s4e_platform.scan_profile.post_scan") is None:
-        return
+    """Profile post-scan actions (scanning.md 3), owned by scan_profile (imported late: it imports scan)."""
     from s4e_platform.scan_profile import post_scan
 
     post_scan.on_scan_finished(session, scan)

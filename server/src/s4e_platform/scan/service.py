@@ -197,6 +197,11 @@ def _summary(counts: dict[str, int]) -> dict[str, int]:
 
 def cancel(session: Session, scan: Scan, *, actor: dict) -> Scan:
     """Stop a scan: pending tasks are cancelled now, running ones at their next stop check (<= 5 s)."""
+    from s4e_platform.scan.progress import lock_scan
+
+    # Lock (and re-read) the row first, in the order progress.refresh uses: a last task finishing at this very
+    # moment either completes the scan before us (409 here) or sees it cancelled.
+    scan = lock_scan(session, scan.id) or scan
     if scan.status in SCAN_TERMINAL:
         raise ScanNotCancellable(f"The scan is already {scan.status}", details={"status": scan.status})
     now = utcnow()

@@ -133,10 +133,12 @@ class SettingsUpdate(StrictModel):
     severity_rules: list[SeverityRule] | None = Field(None, max_length=100)
     event_retention_days: int | None = Field(None, ge=1, le=3650)
     auto_scan_new_services: StrictBool | None = None
+    max_running_scans: int | None = Field(None, ge=1, le=100, description="Scans running at once (scanning.md 1.1)")
     scan_skip_windows: list[WorkspaceSkipWindow] | None = Field(None, max_length=50, description="Replaced whole")
 
     _nn = field_validator("sla_days", "risk_weights", "severity_rules", "event_retention_days",
-                          "auto_scan_new_services", "scan_skip_windows", mode="before")(lambda cls, v: _not_null(v))
+                          "auto_scan_new_services", "max_running_scans", "scan_skip_windows",
+                          mode="before")(lambda cls, v: _not_null(v))
 
 
 class SettingsRead(ReadModel):
@@ -145,6 +147,7 @@ class SettingsRead(ReadModel):
     severity_rules: list[dict]
     event_retention_days: int
     auto_scan_new_services: bool
+    max_running_scans: int = 10
     scan_skip_windows: list[dict] = []
 
 

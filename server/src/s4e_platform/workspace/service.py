@@ -31,6 +31,7 @@ DEFAULT_SETTINGS = {
     ],
     "event_retention_days": 90,
     "auto_scan_new_services": True,
+    "max_running_scans": 10,
     # Skip windows gating scheduled profile starts (scanning.md 3): [{cron, duration_minutes, scope, until}].
     "scan_skip_windows": [],
 }
@@ -130,7 +131,7 @@ def _apply_settings(current: dict, body: SettingsUpdate) -> dict:
                 raise validation_error(f"$.settings.severity_rules[{i}].id", "duplicate rule id", "duplicate")
             seen.add(rule.id)
         new["severity_rules"] = [r.model_dump(exclude_none=True) for r in body.severity_rules]
-    for key in ("event_retention_days", "auto_scan_new_services"):
+    for key in ("event_retention_days", "auto_scan_new_services", "max_running_scans"):
         if key in fields:
             new[key] = getattr(body, key)
     if "scan_skip_windows" in fields:
