@@ -84,6 +84,7 @@ def _error(r, status: int, code: str) -> dict:
     ({"scan_type": "crawl"}, "$.scan_type", "no_applicable_scanner"),
     ({"scan_type": "ssl", "callback_url": "http://93.184.216.34/s4e"}, "$.callback_url", "insecure_scheme"),
     ({"scan_type": "ssl", "callback_url": "https://10.0.0.5/hook"}, "$.callback_url", "ssrf_blocked"),
+    ({"scan_type": "ssl", "callback_url": "https://93.184.216.34/s4e"}, "$.callback_url", "not_supported"),
     ({"scan_type": "ssl", "priority": "urgent"}, "$.priority", "literal_error"),
     ({"scan_type": "ssl", "asset_id": "ast_01hv8x5m3t9q4zc2n7k1r6pbde"}, "$.asset_id", "not_found"),
 ])
@@ -120,10 +121,10 @@ def test_active_scanners_need_a_verified_asset(client, tenant, create):
     _error(client.post(f"{SCANS}/{first['id']}/rerun", headers=tenant.headers()), 422, "asset_not_verified")
 
 
-def test_callback_url_and_options_are_kept(client, tenant, domain, create):
-    scan = create(domain["id"], "custom", scanners=["http_headers"], callback_url="https://93.184.216.34/s4e",
+def test_options_are_kept(client, tenant, domain, create):
+    scan = create(domain["id"], "custom", scanners=["http_headers"],
                   options={"headers": {"Authorization": "Bearer x"}, "rate_limit": 5, "timeout": 120})
-    assert scan["callback_url"] == "https://93.184.216.34/s4e"
+    assert scan["callback_url"] is None
     assert scan["options"] == {"headers": {"Authorization": "Bearer x"}, "rate_limit": 5, "timeout": 120}
 
 

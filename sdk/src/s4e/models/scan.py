@@ -32,7 +32,7 @@ class ScanCreate(RequestModel):
     priority: Optional[Priority] = None
     """Release order of the tasks (default `normal`)."""
     callback_url: Optional[str] = None
-    """https URL receiving the scan.completed / scan.failed event."""
+    """Reserved: the server refuses it (422 not_supported) until scan call-backs exist; use a webhook."""
 
 
 class AssetRef(S4EModel):

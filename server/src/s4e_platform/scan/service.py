@@ -121,7 +121,7 @@ def check_eligible(asset: Asset, scanners: list[str]) -> None:
 
 
 def check_callback_url(url: str | None) -> str | None:
-    """https only, through the outbound SSRF guard (like webhook URLs); checked again when it is called."""
+    """https only, through the outbound SSRF guard (like webhook URLs); then refused until callbacks exist."""
     if url is None:
         return None
     try:
@@ -130,7 +130,10 @@ def check_callback_url(url: str | None) -> str | None:
         raise validation_error("$.callback_url", exc.message, exc.code) from None
     if target.scheme != "https":
         raise validation_error("$.callback_url", "callback_url must use https", "insecure_scheme")
-    return url
+    # Calling it back (signed with a workspace callback secret) is not built yet; accepting the URL and never
+    # calling it would fail silently, so a valid URL is refused for now.
+    raise validation_error("$.callback_url", "scan callbacks are not available yet: subscribe a webhook to "
+                           "scan.completed and scan.failed instead", "not_supported")
 
 
 def _options_for(scan_type: str, scanners: list[str], options: dict[str, Any]) -> dict[str, Any]:
