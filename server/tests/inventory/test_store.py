@@ -146,3 +146,26 @@ def test_merge_asset_metadata_keeps_other_keys(client, tenant):
     shown = client.get(f"/api/v1/assets/{asset['id']}", headers=tenant.headers()).json()["data"]["metadata"]
     assert shown == {"dns": {"records": {"A": ["192.0.2.1"]}}, "ip_addresses": ["192.0.2.1"],
                      "email": {"spf": ["v=spf1 -all"]}, "txt": ["v=xy"]}
+
+
+def test_merge_technologies_one_entry_per_product_version(client, tenant):
+    from s4e_platform.scanners.base import TechnologyObservation
+
+    asset = create_asset(client, tenant, "tech.example.com")
+    with unit_of_work() as s:
+        row = s.get(Asset, asset["id"])
+        added = store.merge_technologies(s, row, [
+            TechnologyObservation("nginx", "1.22.1", "cpe:2.3:a:f5:nginx:1.22.1:*:*:*:*:*:*:*", ["web-server"], 90),
+            TechnologyObservation("OpenSSH", "9.2p1", None, [], 100, ip="192.0.2.1", port=22)])
+        assert added == 2
+    with unit_of_work() as s:
+        row = s.get(Asset, asset["id"])
+        # Seen again (other port, higher confidence) and one new version: one entry per (name, version).
+        added = store.merge_technologies(s, row, [TechnologyObservation("NGINX", "1.22.1", None, [], 100),
+                                                  TechnologyObservation("nginx", "1.24.0"), {"name": ""}])
+        assert added == 1
+    techs = client.get(f"/api/v1/assets/{asset['id']}", headers=tenant.headers()).json()["data"]["metadata"][
+        "technologies"]
+    assert [(t["name"], t["version"], t["confidence"]) for t in techs] == [
+        ("nginx", "1.22.1", 100), ("OpenSSH", "9.2p1", 100), ("nginx", "1.24.0", 100)]
+    assert techs[0]["cpe"] == "cpe:2.3:a:f5:nginx:1.22.1:*:*:*:*:*:*:*" and techs[0]["categories"] == ["web-server"]

@@ -172,3 +172,34 @@ def merge_asset_metadata(session: Session, asset: Asset, metadata: Mapping[str, 
         asset.meta = current  # a new dict, so the JSON column is seen as changed
         session.flush()
     return changed
+
+
+TECHNOLOGY_LIMIT = 200
+
+
+def merge_technologies(session: Session, asset: Asset, technologies: Iterable[Any]) -> int:
+    """Add products a scan saw to `asset.metadata.technologies` (api.md 3.1: `{name, version, cpe, categories,
+    confidence}`), one entry per (name, version); a later sighting refreshes cpe/categories/confidence. Returns the
+    number of entries added. `cve_match` will read these."""
+    current = [dict(t) for t in (asset.meta or {}).get("technologies") or [] if isinstance(t, dict)]
+    index = {(str(t.get("name", "")).lower(), t.get("version")): t for t in current}
+    added = 0
+    for tech in technologies:
+        data = tech.to_dict() if hasattr(tech, "to_dict") else dict(tech)
+        name = _short(data.get("name"), 128)
+        if not name:
+            continue
+        entry = {"name": name, "version": _short(data.get("version"), 64), "cpe": _short(data.get("cpe"), 256),
+                 "categories": [strip_nul(str(c))[:64] for c in data.get("categories") or []][:10],
+                 "confidence": max(0, min(100, int(data.get("confidence") or 0)))}
+        key = (name.lower(), entry["version"])
+        if key in index:
+            index[key].update({k: v for k, v in entry.items() if k != "name" and v not in (None, [])})
+        elif len(index) < TECHNOLOGY_LIMIT:
+            index[key] = entry
+            added += 1
+    merged = list(index.values())
+    if merged != current:
+        asset.meta = {**(asset.meta or {}), "technologies": merged}
+        session.flush()
+    return added

@@ -35,6 +35,8 @@ def record(session: Session, task: ScanTask, claim: Claim, result: ScanResult) -
                                     scan_id=claim.scan_id, scanner=claim.scanner)
     if result.asset_metadata:
         store.merge_asset_metadata(session, asset, result.asset_metadata)
+    if result.technologies:
+        store.merge_technologies(session, asset, result.technologies)
     counts = {"new": 0, "reopened": 0, "seen": 0}
     if result.findings:
         counts = ingest.ingest(session, workspace_id=claim.workspace_id, asset=asset, scanner=claim.scanner,
