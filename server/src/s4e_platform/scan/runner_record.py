@@ -15,6 +15,7 @@ from s4e_platform.finding.fingerprint import fingerprint
 from s4e_platform.finding.models import Finding, FindingSighting
 from s4e_platform.inventory import discovery, store
 from s4e_platform.kit.clock import utcnow
+from s4e_platform.scan import follow_up
 from s4e_platform.scan.models import ScanTask
 from s4e_platform.scanners.base import ScanResult
 
@@ -30,6 +31,8 @@ def record(session: Session, task: ScanTask, claim: Claim, result: ScanResult) -
     status = result.status if result.status in STATUSES else "failed"
     if result.services:
         store.record_services(session, asset=asset, scan_id=claim.scan_id, services=result.services)
+        if claim.scanner == "port_scan":
+            follow_up.after_port_scan(session, asset=asset, scan_id=claim.scan_id)
     if result.discovered_assets:
         discovery.record_discovered(session, parent=asset, observations=result.discovered_assets,
                                     scan_id=claim.scan_id, scanner=claim.scanner)
