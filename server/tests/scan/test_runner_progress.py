@@ -90,3 +90,25 @@ def test_last_tasks_finishing_together_complete_the_scan_once(client, tenant, cr
         assert not errors
         assert scan_row(scan["id"]).status == "completed"
         assert [e.data["scan_id"] for e in events_of("scan.completed")].count(scan["id"]) == 1
+
+
+def test_heartbeat_progress_is_published_as_scan_progress(client, tenant, create, monkeypatch):
+    """A running task's progress write refreshes the scan and, after commit, hands a scan.progress frame to the
+    streams (SSE delivery and throttling are tested in tests/event/test_stream_progress.py)."""
+    from s4e_platform.event import ephemeral
+    from s4e_platform.scan.runner import Claim
+    from s4e_platform.scan.runner_control import Control
+    from s4e_platform.scanners.base import ProgressUpdate
+
+    sent: list[dict] = []
+    monkeypatch.setattr(ephemeral, "publish", lambda **frame: sent.append(frame))
+    asset = verified_asset(client, tenant, "93.184.216.34", "ip")
+    scan = create(asset["id"], "port")
+    [task] = task_rows(scan["id"])
+    set_tasks(scan["id"], status="running", worker="w1", attempts=1, started_at=task.created_at)
+    claim = Claim(task_id=task.id, scan_id=scan["id"], workspace_id=tenant.workspace_id, asset_id=asset["id"],
+                  scanner="port_scan", target=dict(task.target), options={}, network_zone="external", attempt=1,
+                  worker_id="w1", deadline_at=None)
+    Control(claim)._write(ProgressUpdate(0.42, "port_scanning"))
+    assert sent == [{"workspace_id": tenant.workspace_id, "asset_id": asset["id"], "event": "scan.progress",
+                     "data": {"scan_id": scan["id"], "progress": 42, "phase": "port_scanning"}}]

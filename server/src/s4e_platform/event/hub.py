@@ -36,6 +36,11 @@ def _bump() -> None:
         _published.notify_all()
 
 
+def notify_streams() -> None:
+    """Wake this process's SSE streams without a stored event (ephemeral frames such as scan.progress)."""
+    _bump()
+
+
 def published(last_id: str | None) -> None:
     _bump()
     for fn in list(_listeners):

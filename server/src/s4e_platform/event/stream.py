@@ -24,10 +24,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import StreamingResponse
 
 from s4e_platform.auth.principal import Principal
+from s4e_platform.auth.restriction import asset_allowed
 from s4e_platform.config import get_settings
 from s4e_platform.db.session import unit_of_work
 from s4e_platform.errors import RateLimited
-from s4e_platform.event import hub, service
+from s4e_platform.event import ephemeral, hub, service
 from s4e_platform.event.endpoints import (
     ReadEvents,
     parse_asset_ids,
@@ -47,6 +48,7 @@ router = api_router(tags=["events"])
 MAX_STREAMS = 5  # per principal (api.md 1.9)
 RETRY_MS = 5000
 BATCH = 500
+PROGRESS_EVERY = 2.0  # events.md 3.2: scan.progress at most one per scan per 2 s
 
 
 class EventStreamResponse(StreamingResponse):
@@ -219,6 +221,38 @@ class _Stream:
     restriction: Any
     cursor: str | None
     gap: dict | None = None
+    # Ephemeral frames (scan.progress): buffer position, the credential's asset restriction, per-scan throttle.
+    restriction_spec: dict | None = None
+    ephemeral_seq: int = 0
+    sent_at: dict = field(default_factory=dict)
+    allowed: dict = field(default_factory=dict)
+
+    def ephemeral_frames(self, now: float) -> list[str]:
+        """New scan.progress frames for this stream (threadpool: a tag restriction reads the database), at most
+        one per scan per PROGRESS_EVERY seconds; no `id:` so Last-Event-ID stays on the last stored event."""
+        frames, self.ephemeral_seq = ephemeral.since(self.ephemeral_seq, self.workspace_id)
+        out = []
+        for f in frames:
+            if not service.matches(f.event, self.patterns):
+                continue
+            if self.asset_ids and f.asset_id not in self.asset_ids:
+                continue
+            if self.restriction_spec and not self._allowed(f.asset_id):
+                continue
+            key = f.data.get("scan_id")
+            if now - self.sent_at.get(key, -PROGRESS_EVERY) < PROGRESS_EVERY and f.data.get("progress") != 100:
+                continue
+            self.sent_at[key] = now
+            out.append(_frame(f.event, f.data))
+        return out
+
+    def _allowed(self, asset_id: str | None) -> bool:
+        if asset_id is None:
+            return False
+        if asset_id not in self.allowed:
+            with unit_of_work(readonly=True) as session:
+                self.allowed[asset_id] = asset_allowed(session, self.restriction_spec, asset_id)
+        return self.allowed[asset_id]
 
     def fetch(self) -> tuple[list[dict], bool]:
         """Next stored events after the cursor (threadpool). The cursor moves to the newest id seen even when
@@ -249,7 +283,9 @@ def _open(principal: Principal, patterns, asset_ids, resume: str | None) -> _Str
         else:
             cursor = session.execute(select(func.max(Event.id)).where(
                 Event.workspace_id == principal.workspace_id)).scalar_one_or_none()
-    return _Stream(principal.workspace_id, patterns, asset_ids, restriction(principal), cursor, gap)
+    return _Stream(principal.workspace_id, patterns, asset_ids, restriction(principal), cursor, gap,
+                   restriction_spec=dict(principal.asset_restriction) if principal.restricted else None,
+                   ephemeral_seq=ephemeral.last_seq())
 
 
 def _frame(event: str, data: dict, event_id: str | None = None) -> str:
@@ -273,6 +309,10 @@ async def _frames(stream: _Stream, slot: _Slot) -> AsyncIterator[str]:
             envelopes, more = await run_in_threadpool(stream.fetch)
             if envelopes:
                 yield "".join(_frame(e["event"], e, e["id"]) for e in envelopes)
+            if ephemeral.since_has(stream.ephemeral_seq):
+                progress = await run_in_threadpool(stream.ephemeral_frames, loop.time())
+                if progress:
+                    yield "".join(progress)
             now = loop.time()
             if now >= deadline:
                 return  # clients reconnect with Last-Event-ID, which re-balances them across replicas
@@ -305,13 +345,14 @@ _JSON_ERRORS[429]["description"] = f"Rate limited, or {MAX_STREAMS} streams of t
 # The schema of one SSE frame (how OpenAPI tools such as schemathesis read a text/event-stream schema).
 _FRAME_SCHEMA = {"type": "object", "properties": {
     "id": {"type": "string", "description": "Event id (stored events only; what Last-Event-ID resumes from)"},
-    "event": {"type": "string", "description": "Event type, `heartbeat` or `gap`"},
+    "event": {"type": "string", "description": "Event type, `scan.progress`, `heartbeat` or `gap`"},
     "data": {"type": "string", "contentMediaType": "application/json",
              "description": "The event envelope; heartbeat `{timestamp}`; gap `{requested, oldest_available}`"},
     "retry": {"type": "integer", "description": "Reconnection delay in milliseconds (first frame)"}}}
 _STREAM_RESPONSES: dict[int | str, dict[str, Any]] = {**_JSON_ERRORS, 200: {
     "description": "`text/event-stream`: first `retry: 5000`, then one frame per stored event (`id`, `event`, "
-                   "`data` = the event envelope), `event: heartbeat` frames, and `event: gap` "
+                   "`data` = the event envelope), `event: scan.progress` frames (`{scan_id, progress, phase}`, never "
+                   "stored, no `id`, at most one per scan per 2 s), `event: heartbeat` frames, and `event: gap` "
                    "(`{requested, oldest_available}`) when the resume id is older than retention.",
     "content": {"text/event-stream": {"schema": _FRAME_SCHEMA, "example":
                 "retry: 5000\n\nid: evt_01hv9c4k2m7q8r5t3w6x0y1z2a\nevent: asset.created\ndata: {\"id\":...}\n\n"}},
@@ -343,6 +384,7 @@ async def stream_events(
     settings = get_settings()
     if settings.redis_url:
         hub.start_redis_bridge(settings.redis_url)  # publishes happen in the scheduler process
+        ephemeral.start_subscriber(settings.redis_url)  # scan.progress from workers
     slot = _Slot(principal.rate_key(), ttl=max(60.0, 3 * settings.sse_heartbeat_seconds))
     if not await run_in_threadpool(slot.acquire):
         retry = RETRY_MS // 1000

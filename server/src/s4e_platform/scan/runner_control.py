@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select, update
 
 from s4e_platform.config import get_settings
-from s4e_platform.db.session import unit_of_work
+from s4e_platform.db.session import after_commit, unit_of_work
+from s4e_platform.event import ephemeral
 from s4e_platform.kit.clock import as_utc, utcnow
 from s4e_platform.scan import progress
 from s4e_platform.scan.models import SCAN_TERMINAL, Scan, ScanTask
@@ -134,4 +135,9 @@ class Control:
                 self.stop_reason = self.stop_reason or "claim_lost"
                 return
             if pending is not None:
-                progress.refresh(session, claim.scan_id)
+                scan = progress.refresh(session, claim.scan_id)
+                if scan is not None and scan.status == "running":
+                    # Values read now: the row expires at commit, before the hook runs.
+                    frame = {"scan_id": scan.id, "progress": scan.progress, "phase": scan.current_phase}
+                    where = {"workspace_id": scan.workspace_id, "asset_id": scan.asset_id}
+                    after_commit(session, lambda: ephemeral.publish(**where, event="scan.progress", data=frame))
