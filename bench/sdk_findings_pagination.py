@@ -9,9 +9,8 @@ uvicorn server (its own process, loopback) serves the API; this process runs
 `for f in client.findings.list(per_page=100)` under tracemalloc and prints, at 10k, 50k and 100k items, the
 throughput of the segment and overall, the latency of the segment's slowest page, and the traced memory of
 this process (current and peak): flat figures mean pages are dropped once consumed.
-
-`--with-proposed-index` first creates the index the list's OFFSET walk would need to stay index-only,
-`(workspace_id, discovered_at, id, status)`: it is not in the migrations yet (see docs/findings.md).
+The default list (every status but false_positive, newest first) walks the covering index
+`ix_finding_ws_discovered_status (workspace_id, discovered_at, id, status)`, so deep OFFSET pages stay index-only.
 """
 
 from __future__ import annotations
@@ -81,19 +80,6 @@ def analyze(url: str) -> None:
             conn.exec_driver_sql(f"VACUUM ANALYZE {table}")
 
 
-PROPOSED_INDEX = "CREATE INDEX ix_finding_ws_discovered_status ON finding (workspace_id, discovered_at, id, status)"
-
-
-def create_proposed_index(url: str) -> None:
-    from s4e_platform.db.session import unit_of_work
-    from sqlalchemy import text
-
-    with unit_of_work() as s:
-        s.execute(text(PROPOSED_INDEX))
-    analyze(url)
-    print("created the proposed covering index (workspace_id, discovered_at, id, status)")
-
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -152,16 +138,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", help="SQLAlchemy URL (default: a temporary SQLite file)")
     parser.add_argument("--reset", action="store_true", help="PostgreSQL: drop and recreate the public schema")
-    parser.add_argument("--with-proposed-index", action="store_true",
-                        help="create (workspace_id, discovered_at, id, status) before iterating")
     args = parser.parse_args()
     url = configure(args.database_url)
     prepare_database(url, args.reset)
     print(f"database: {url.split('@')[-1]}")
     _, key = seed()
     analyze(url)
-    if args.with_proposed_index:
-        create_proposed_index(url)
     from s4e_platform.db.session import dispose_engine
 
     dispose_engine()
