@@ -91,3 +91,22 @@ def test_delete_with_findings_needs_cascade(client, tenant, asset):
     assert client.delete(f"/api/v1/assets/{asset['id']}?cascade=true", headers=h).status_code == 204
     with unit_of_work(readonly=True) as s:
         assert s.execute(select(func.count()).select_from(Finding)).scalar_one() == 0
+
+
+def test_tag_filter_pages_and_totals_count_each_asset_once(client, tenant):
+    h = tenant.headers()
+    both = create_asset(client, tenant, name="both.example.com", tags=["a", "b"])
+    only_a = create_asset(client, tenant, name="a.example.com", tags=["a"])
+    ip_b = create_asset(client, tenant, name="192.0.2.7", type="ip", tags=["b"])
+    create_asset(client, tenant, name="none.example.com", tags=["c"])
+
+    def listed(query: str, headers=h) -> tuple[list[str], int]:
+        body = client.get(f"/api/v1/assets?{query}", headers=headers).json()
+        return [a["id"] for a in body["data"]], body["meta"]["total"]
+
+    assert listed("tag=a,b") == ([ip_b["id"], only_a["id"], both["id"]], 3)  # newest first, each asset once
+    assert listed("tag=a,b&per_page=1&page=2") == ([only_a["id"]], 3)
+    assert listed("tag=b&type=domain") == ([both["id"]], 1)
+    assert listed("tag=zzz") == ([], 0)
+    key = tenant.key(["read:assets"], asset_restriction={"asset_ids": [only_a["id"], ip_b["id"]], "tags": []})
+    assert listed("tag=a,b", {"Authorization": f"Bearer {key}"}) == ([ip_b["id"], only_a["id"]], 2)

@@ -57,7 +57,7 @@ def list_assets(
         return {"data": [], "meta": {"total": 0, "page": paging.page, "per_page": paging.per_page,
                                      "total_pages": 0}}
     repo = service.repo(session, principal)
-    stmt = repo.filtered(
+    filters = dict(
         types=csv_values(type, {"domain", "ip", "network", "url"}, "type"),
         statuses=csv_values(status, {"pending_verification", "active", "inactive"}, "status"),
         tags=csv_values(tag), criticalities=csv_values(criticality, {"low", "medium", "high", "critical"},
@@ -66,8 +66,9 @@ def list_assets(
         sources=csv_values(source, {"manual", "bulk", "csv", "discovery", "opservant"}, "source"),
         zones=csv_values(network_zone, {"external", "internal"}, "network_zone"),
         owner_id=owner, start=from_, end=to, search=search)
-    stmt = order(stmt, paging, SORTS, "created_at", Asset.id)
-    rows, meta = paginate(session, stmt, paging)
+    stmt = order(repo.filtered(**filters), paging, SORTS, "created_at", Asset.id)
+    count = repo.count_statement(filters) if filters["tags"] else None
+    rows, meta = paginate(session, stmt, paging, count=count)
     counts = repo.child_counts([a.id for a in rows])
     return {"data": [service.to_read(a, counts.get(a.id, 0)) for a in rows], "meta": meta}
 

@@ -43,9 +43,13 @@ def order(stmt: Select, params: PageParams, columns: dict, default: str, id_col)
     return stmt.order_by(col.desc(), id_col.desc())
 
 
-def paginate(session: Session, stmt: Select, params: PageParams) -> tuple[list, dict]:
-    """Run `stmt` (already filtered and ordered) for one page; meta per api.md."""
-    total = session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
+def paginate(session: Session, stmt: Select, params: PageParams, count: Select | None = None) -> tuple[list, dict]:
+    """Run `stmt` (already filtered and ordered) for one page; meta per api.md. `count` is an equivalent
+    statement returning the total when the page's shape is slow to count (e.g. a semi-join that suits a page of
+    the newest rows but not a full count)."""
+    if count is None:
+        count = select(func.count()).select_from(stmt.order_by(None).subquery())
+    total = session.execute(count).scalar_one()
     rows = session.execute(stmt.limit(params.per_page).offset((params.page - 1) * params.per_page)).scalars().all()
     meta = {"total": total, "page": params.page, "per_page": params.per_page,
             "total_pages": math.ceil(total / params.per_page) if total else 0}
