@@ -17,36 +17,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 import uuid
 
 N = int(os.environ.get("BENCH_N", "10000"))
 SCANS = 10
 
-
-def configure(database_url: str | None) -> str:
-    tmp = tempfile.mkdtemp(prefix="s4e-bench-")
-    os.environ["S4E_DATA_DIR"] = tmp
-    os.environ.setdefault("S4E_SECRET_KEY", "bench-secret-key-not-for-production-0123456789")
-    os.environ["S4E_LOG_LEVEL"] = "WARNING"
-    os.environ["S4E_DATABASE_URL"] = database_url or f"sqlite:///{tmp}/bench.db"
-    for var in ("S4E_REDIS_URL", "S4E_BROKER_URL"):
-        os.environ.pop(var, None)
-    return os.environ["S4E_DATABASE_URL"]
-
-
-def prepare_database(url: str, reset: bool) -> None:
-    from s4e_platform.db.migrate import upgrade
-    from s4e_platform.db.session import dispose_engine, get_engine
-    from sqlalchemy import text
-
-    if reset and url.startswith("postgresql"):
-        with get_engine().begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        dispose_engine()
-    upgrade(url)
+# Run as a script, bench/ is on sys.path: the set-up helpers are shared with the other benchmarks.
+from finding_ingest import configure, prepare_database  # noqa: E402
 
 
 def make_tasks(n: int) -> list[str]:
