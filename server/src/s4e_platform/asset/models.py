@@ -18,6 +18,8 @@ class Asset(Timestamps, Base):
         Index("ix_asset_ws_type", "workspace_id", "type", "created_at"),
         Index("ix_asset_ws_status", "workspace_id", "status", "created_at"),
         Index("ix_asset_ws_crit", "workspace_id", "criticality", "created_at"),
+        # type + criticality together (a common console view): the total is counted inside this index.
+        Index("ix_asset_ws_type_crit", "workspace_id", "type", "criticality", "created_at"),
         Index("ix_asset_ws_name", "workspace_id", "name"),
         Index("ix_asset_ws_source", "workspace_id", "source", "created_at"),
         Index("ix_asset_ws_zone", "workspace_id", "network_zone", "created_at"),
