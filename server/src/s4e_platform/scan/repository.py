@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, select, update
 
 from s4e_platform.asset.models import Asset
 from s4e_platform.auth.restriction import asset_condition
@@ -74,11 +74,6 @@ class ScanRepository(ScopedRepository[Scan]):
         return list(self.session.execute(select(ScanTask.id).where(
             ScanTask.workspace_id == self.workspace_id, ScanTask.scan_id == scan_id).order_by(
             ScanTask.created_at, ScanTask.id)).scalars())
-
-    def task_counts(self, scan_id: str) -> dict[str, int]:
-        rows = self.session.execute(select(ScanTask.status, func.count()).where(
-            ScanTask.scan_id == scan_id).group_by(ScanTask.status))
-        return {status: n for status, n in rows}
 
     def cancel_pending_tasks(self, scan_id: str, at: datetime) -> int:
         """Queued and dispatched tasks end `cancelled`; a running task notices at its next stop check."""

@@ -19,7 +19,7 @@ from s4e_platform.event import service as events
 from s4e_platform.kit import netsafety
 from s4e_platform.kit.clock import utcnow
 from s4e_platform.kit.ids import new_id, parse_id
-from s4e_platform.scan import dispatcher
+from s4e_platform.scan import dispatcher, progress
 from s4e_platform.scan import options as scan_options
 from s4e_platform.scan.errors import AssetNotVerified, ScanNotCancellable
 from s4e_platform.scan.models import PRIORITIES, SCAN_TERMINAL, SCAN_TYPES, Scan
@@ -176,8 +176,7 @@ def create_scan(session: Session, *, asset: Asset, scan_type: str, scanners: lis
                 rerun_of=rerun_of, callback_url=callback, error=None, agent_ids=[], post_actions=[],
                 created_by=created_by)
     tasks = dispatcher.expand(scan, asset)
-    scan.task_summary = {"total": len(tasks), "queued": len(tasks), "running": 0, "completed": 0, "failed": 0,
-                         "cancelled": 0}
+    scan.task_summary = progress.summarize(tasks)
     session.add(scan)
     session.flush()
     session.add_all(tasks)
@@ -189,32 +188,20 @@ def create_scan(session: Session, *, asset: Asset, scan_type: str, scanners: lis
     return scan
 
 
-def _summary(counts: dict[str, int]) -> dict[str, int]:
-    """Task statuses folded into api.md's summary (`dispatched` is still queued, `partial` is done)."""
-    def n(*names: str) -> int:
-        return sum(counts.get(name, 0) for name in names)
-
-    return {"total": n(*counts), "queued": n("queued", "dispatched"), "running": n("running"),
-            "completed": n("completed", "partial"), "failed": n("failed"), "cancelled": n("cancelled")}
-
-
 def cancel(session: Session, scan: Scan, *, actor: dict) -> Scan:
     """Stop a scan: pending tasks are cancelled now, running ones at their next stop check (<= 5 s)."""
-    from s4e_platform.scan.progress import lock_scan
-
     # Lock (and re-read) the row first, in the order progress.refresh uses: a last task finishing at this very
     # moment either completes the scan before us (409 here) or sees it cancelled.
-    scan = lock_scan(session, scan.id) or scan
+    scan = progress.lock_scan(session, scan.id) or scan
     if scan.status in SCAN_TERMINAL:
         raise ScanNotCancellable(f"The scan is already {scan.status}", details={"status": scan.status})
     now = utcnow()
-    r = ScanRepository(session, scan.workspace_id)
-    r.cancel_pending_tasks(scan.id, now)
+    ScanRepository(session, scan.workspace_id).cancel_pending_tasks(scan.id, now)
     scan.status = "cancelled"
     scan.cancel_requested_at = now
     scan.cancelled_by = dict(actor)
     scan.finished_at = now
-    scan.task_summary = _summary(r.task_counts(scan.id))
+    progress.refresh(session, scan.id)  # terminal now: refreshes task_summary and finding_counts only
     events.record(session, workspace_id=scan.workspace_id, event="scan.cancelled",
                   data={"scan_id": scan.id, "asset_id": scan.asset_id, "cancelled_by": dict(actor)},
                   actor=actor, asset_id=scan.asset_id)
