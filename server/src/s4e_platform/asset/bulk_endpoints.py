@@ -6,19 +6,18 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
-from starlette.datastructures import UploadFile
 
 from s4e_platform.asset import bulk, csv_import
 from s4e_platform.asset.bulk_schemas import BulkRequest, BulkResult, ImportResult
 from s4e_platform.asset.dependencies import WriteAssets
 from s4e_platform.auth.dependencies import DbSession, apply_rate_limit
-from s4e_platform.errors import UnsupportedMediaType, validation_error
+from s4e_platform.errors import UnsupportedMediaType
 from s4e_platform.kit.router import api_router, conflict
 from s4e_platform.kit.schemas import Envelope, ErrorEnvelope
+from s4e_platform.kit.uploads import upload_body
 
 router = api_router(tags=["assets"])
 
-MiB = 1024 * 1024
 _RACE = conflict("A concurrent request created some of the same assets; retrying reports them as exists")
 BULK_RATE = (5, 0)  # api.md 1.9: 5/min, no burst
 _CSV_BODY = {"requestBody": {"required": True, "content": {
@@ -34,25 +33,13 @@ def _bulk_limit(request: Request, principal: WriteAssets) -> None:
 async def csv_upload(request: Request) -> bytes:
     """The CSV bytes from a `text/csv` body or the `file` field of a multipart form (size capped upstream)."""
     mime, _, params = request.headers.get("content-type", "").partition(";")
-    mime = mime.strip().lower()
-    if mime == "text/csv":
+    if mime.strip().lower() == "text/csv":
         charset = next((p.split("=", 1)[1].strip().strip('"').lower() for p in params.split(";")
                         if p.strip().lower().startswith("charset=")), "utf-8")
         if charset not in ("utf-8", "utf8"):
             raise UnsupportedMediaType("CSV must be UTF-8 (charset=utf-8)")
-        return await request.body()
-    if mime == "multipart/form-data":
-        form = await request.form(max_files=1, max_fields=10, max_part_size=21 * MiB)
-        try:
-            value = form.get("file")
-            if isinstance(value, UploadFile):
-                return await value.read()
-            if isinstance(value, str):
-                return value.encode()
-        finally:
-            await form.close()
-        raise validation_error("$.file", "multipart body needs a `file` field with the CSV", "required")
-    raise UnsupportedMediaType("Send the CSV as text/csv or as the `file` field of multipart/form-data")
+    return await upload_body(request, media_types=("text/csv",), what="CSV",
+                             refusal="Send the CSV as text/csv or as the `file` field of multipart/form-data")
 
 
 @router.post("/assets/bulk", response_model=Envelope[BulkResult], operation_id="bulk_assets",

@@ -6,21 +6,19 @@ from typing import Annotated
 
 from fastapi import Depends, Request, Response
 from pydantic import Field
-from starlette.datastructures import UploadFile
 
 from s4e_platform.asset import service as asset_service
 from s4e_platform.asset.dependencies import AssetId
 from s4e_platform.auth.dependencies import DbSession
-from s4e_platform.errors import UnsupportedMediaType, validation_error
 from s4e_platform.kit.router import api_router
 from s4e_platform.kit.schemas import Envelope, ErrorEnvelope, ReadModel
+from s4e_platform.kit.uploads import upload_body
 from s4e_platform.scan import imports, service
 from s4e_platform.scan.dependencies import WriteScans, scan_create_limit
 from s4e_platform.scan.schemas import ScanRead
 
 router = api_router(tags=["scans"])
 
-MiB = 1024 * 1024
 XML_TYPES = ("application/xml", "text/xml")
 _XML_BODY = {"requestBody": {"required": True, "content": {
     **{t: {"schema": {"type": "string"}} for t in XML_TYPES},
@@ -46,21 +44,8 @@ class ServiceImportRead(ReadModel):
 
 async def xml_upload(request: Request) -> bytes:
     """The XML bytes from an XML body or the `file` field of a multipart form (size capped upstream)."""
-    mime = request.headers.get("content-type", "").partition(";")[0].strip().lower()
-    if mime in XML_TYPES:
-        return await request.body()
-    if mime == "multipart/form-data":
-        form = await request.form(max_files=1, max_fields=10, max_part_size=21 * MiB)
-        try:
-            value = form.get("file")
-            if isinstance(value, UploadFile):
-                return await value.read()
-            if isinstance(value, str):
-                return value.encode()
-        finally:
-            await form.close()
-        raise validation_error("$.file", "multipart body needs a `file` field with the nmap XML", "required")
-    raise UnsupportedMediaType("Send nmap XML as application/xml or as the `file` field of multipart/form-data")
+    return await upload_body(request, media_types=XML_TYPES, what="nmap XML",
+                             refusal="Send nmap XML as application/xml or as the `file` field of multipart/form-data")
 
 
 @router.post("/assets/{asset_id}/services/import", response_model=Envelope[ServiceImportRead], status_code=201,
