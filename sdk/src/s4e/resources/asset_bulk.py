@@ -45,40 +45,33 @@ def _item(operation: str, item: Any) -> dict[str, Any]:
     return item.body()
 
 
-def read_csv(source: CsvSource) -> bytes:
-    """The CSV bytes of a path, bytes or binary file, refusing more than the server's 20 MiB limit."""
+def read_upload(source: CsvSource, *, what: str, method: str, limit: int = MAX_CSV_BYTES, advice: str = "") -> bytes:
+    """The bytes of a path, bytes or binary file to upload, refusing more than the server's `limit`."""
     if isinstance(source, bytes):
         data = source
     elif isinstance(source, (str, os.PathLike)):
         with open(source, "rb") as fh:
-            data = fh.read(MAX_CSV_BYTES + 1)
+            data = fh.read(limit + 1)
     else:
-        data = source.read(MAX_CSV_BYTES + 1)
+        data = source.read(limit + 1)
         if not isinstance(data, bytes):
-            raise TypeError("import_csv needs a binary file (open it with 'rb')")
-    if len(data) > MAX_CSV_BYTES:
-        raise ValueError("the CSV exceeds the 20 MiB import limit; split the file")
+            raise TypeError(f"{method} needs a binary file (open it with 'rb')")
+    if len(data) > limit:
+        raise ValueError(f"the {what} exceeds the {limit // (1024 * 1024)} MiB import limit{advice}")
     return data
 
 
+def read_csv(source: CsvSource) -> bytes:
+    """The CSV bytes of a path, bytes or binary file, refusing more than the server's 20 MiB limit."""
+    return read_upload(source, what="CSV", method="import_csv", advice="; split the file")
+
+
 XmlSource = CsvSource  # a path, bytes or a binary file
-MAX_XML_BYTES = 20 * 1024 * 1024
 
 
 def read_xml(source: XmlSource) -> bytes:
     """The bytes of an nmap XML path, bytes or binary file, refusing more than the server's 20 MiB limit."""
-    if isinstance(source, bytes):
-        data = source
-    elif isinstance(source, (str, os.PathLike)):
-        with open(source, "rb") as fh:
-            data = fh.read(MAX_XML_BYTES + 1)
-    else:
-        data = source.read(MAX_XML_BYTES + 1)
-        if not isinstance(data, bytes):
-            raise TypeError("import_nmap needs a binary file (open it with 'rb')")
-    if len(data) > MAX_XML_BYTES:
-        raise ValueError("the nmap XML exceeds the 20 MiB import limit")
-    return data
+    return read_upload(source, what="nmap XML", method="import_nmap")
 
 
 def csv_body(data: bytes, progress: Progress | None) -> Callable[[], Iterator[bytes]] | bytes:
