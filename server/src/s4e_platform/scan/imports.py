@@ -19,15 +19,13 @@ from sqlalchemy.orm import Session
 from s4e_platform.asset.models import Asset
 from s4e_platform.errors import Unprocessable
 from s4e_platform.event import service as events
-from s4e_platform.kit import netsafety
 from s4e_platform.kit.clock import utcnow
 from s4e_platform.kit.ids import new_id
 from s4e_platform.scan import progress, runner_record
 from s4e_platform.scan.models import PRIORITIES, Scan, ScanTask
 from s4e_platform.scan.runner import Claim
 from s4e_platform.scanners.base import ScanIssue, ScanResult
-from s4e_platform.scanners.portscan import findings as port_findings
-from s4e_platform.scanners.portscan.nmap_xml import NmapHost, NmapImportError, parse_nmap_xml
+from s4e_platform.scanners.portscan.nmap_xml import NmapHost, NmapImport, NmapImportError, parse_nmap_xml
 
 SCANNER = "port_scan"
 
@@ -72,9 +70,10 @@ def import_nmap(session: Session, *, asset: Asset, data: bytes, triggered_by: di
                                       "message": f"hosts in the file: {', '.join(skipped[:20]) or 'none'}"}])
     now = utcnow()
     scan, task = _scan_rows(session, asset, triggered_by=triggered_by, created_by=created_by, actor=actor, now=now)
-    services = [s for h in taken for s in h.services]
+    mine = NmapImport(hosts=taken, nmap_version=parsed.nmap_version, args=parsed.args)
+    services = mine.services
     result = ScanResult(scanner=SCANNER, status="partial", started_at=now, finished_at=now, services=services,
-                        findings=port_findings.evaluate(services, _internet),
+                        findings=mine.findings(),
                         issues=[ScanIssue("imported", f"imported from nmap {parsed.nmap_version or ''}".strip())],
                         stats={"source": "nmap_import", "nmap_version": parsed.nmap_version,
                                "nmap_args": parsed.args, "hosts": len(taken), "skipped_hosts": skipped[:100]})
@@ -87,10 +86,6 @@ def import_nmap(session: Session, *, asset: Asset, data: bytes, triggered_by: di
               "open_services": sum(1 for s in services if s.state == "open"),
               "finding_counts": {k: v for k, v in (task.finding_counts or {}).items() if k != "by_severity"}}
     return scan, report
-
-
-def _internet(ip: str) -> bool:
-    return netsafety.is_public(ipaddress.ip_address(ip))
 
 
 def _scan_rows(session: Session, asset: Asset, *, triggered_by: dict, created_by: str | None, actor: dict,
