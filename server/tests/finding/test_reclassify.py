@@ -87,3 +87,23 @@ def test_workspace_rule_change_reclassifies_every_asset(client, tenant):
         assert f["tls.a"]["severity"] == "critical" and f["tls.a"]["reason"] == "all-up"
         assert f["tls.b"]["severity"] == "high"
     assert len(_updated_events()) == 2
+
+
+def test_paused_sla_clock_follows_the_new_severity(client, tenant):
+    asset = create_asset(client, tenant, name="paused.example.com")
+    _seed(asset["id"])
+    with unit_of_work() as s:
+        f = s.execute(select(Finding).where(Finding.asset_id == asset["id"], Finding.check_id == "tls.a")).scalar_one()
+        fid = f.id
+    r = client.post(f"/api/v1/findings/{fid}/status", json={"status": "accepted_risk",
+                                                            "justification": "compensating control in place"},
+                    headers=tenant.headers())
+    assert r.status_code == 200, r.text
+    with unit_of_work(readonly=True) as s:
+        before = s.get(Finding, fid).sla_paused_remaining
+    client.patch(f"/api/v1/assets/{asset['id']}", json={"tags": ["crown-jewel"]}, headers=tenant.headers())
+    with unit_of_work(readonly=True) as s:
+        f = s.get(Finding, fid)
+        # medium (90 days) -> high (30 days): the clock stays stopped, with the high deadline's remainder.
+        assert (f.severity, f.sla_due_at) == ("high", None)
+        assert f.sla_paused_remaining < before - 59 * 86400

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from s4e_platform.asset.models import Asset
 from s4e_platform.event import service as events
 from s4e_platform.finding import scoring
+from s4e_platform.finding import service as finding_service
 from s4e_platform.finding import summary as summ
 from s4e_platform.finding.models import Finding, FindingHistory
 from s4e_platform.kit.clock import utcnow
@@ -58,14 +59,14 @@ def _reclassify_asset(session: Session, asset: Asset, settings: dict, actor: dic
                 risk_only.append({"fid": f.id, "risk": risk, "reason": reason})
             continue
         old = f.severity
-        f.severity, f.severity_reason, f.risk_score = severity, reason, risk
-        if f.sla_due_at is not None:  # running clock: restart it from discovery under the new severity
-            f.sla_due_at = scoring.sla_due(severity, f.discovered_at, settings["sla_days"])
+        f.severity, f.severity_reason = severity, reason
+        # Risk and SLA follow exactly as after a manual override (reopen start, paused clock, breach flag).
+        changes = ["severity", *finding_service.rescore(session, f, asset, settings)]
         session.add(FindingHistory(finding_id=f.id, actor=actor, field="severity", from_value=old, to_value=severity,
                                    justification=reason, at=now))
         session.flush()
         events.record(session, workspace_id=asset.workspace_id, event="finding.updated", actor=actor,
-                      asset_id=asset.id, data={"finding": summ.summary(f, asset), "changes": ["severity"]})
+                      asset_id=asset.id, data={"finding": summ.summary(f, asset), "changes": changes})
         changed += 1
     if risk_only:
         session.execute(update(Finding.__table__).where(Finding.__table__.c.id == bindparam("fid"))

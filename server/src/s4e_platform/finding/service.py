@@ -121,8 +121,9 @@ def _sla_start(session: Session, finding: Finding) -> datetime:
     return finding.discovered_at
 
 
-def _rescore(session: Session, finding: Finding, asset: Asset, settings: dict) -> list[str]:
-    """Risk score and SLA deadline for the (new) effective severity; returns extra changed fields."""
+def rescore(session: Session, finding: Finding, asset: Asset, settings: dict) -> list[str]:
+    """Risk score and SLA deadline for the (new) effective severity; returns extra changed fields. Shared by a
+    manual override and by re-classification (finding/reclassify.py)."""
     finding.risk_score = scoring.risk_score(
         severity=finding.severity, cvss=finding.cvss, criticality=asset.criticality,
         network_zone=asset.network_zone, epss_percentile=finding.epss_percentile, kev=finding.kev,
@@ -177,7 +178,7 @@ def _override(session: Session, finding: Finding, asset: Asset, body: FindingUpd
     _history(session, finding, actor, "severity", finding.severity, severity, reason if new else None)
     changed = severity != finding.severity
     finding.severity_override, finding.severity, finding.severity_reason = new, severity, reason
-    return ["severity", *_rescore(session, finding, asset, settings)] if changed else ["severity"]
+    return ["severity", *rescore(session, finding, asset, settings)] if changed else ["severity"]
 
 
 def update(session: Session, principal: Principal, finding: Finding, body: FindingUpdate) -> list[str]:
